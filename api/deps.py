@@ -1,0 +1,73 @@
+"""FastAPI dependencies: services opened at start-up and the caller's tenant."""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from cryptography.fernet import Fernet
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from psycopg_pool import AsyncConnectionPool
+
+from connectors.embedder import Embedder
+from connectors.kafka_producer import EventProducer
+from connectors.objectstore import ObjectStore
+from tidings.settings import Settings
+from tidings.tenants import hash_api_key
+
+
+@dataclass
+class Services:
+    settings: Settings
+    pool: AsyncConnectionPool
+    producer: EventProducer
+    store: ObjectStore
+    fernet: Fernet
+    embedder: Embedder
+
+
+@dataclass(frozen=True)
+class Tenant:
+    tenant_id: str
+    name: str
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def get_tenant(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Tenant:
+    if credentials is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="Missing API key: send the header Authorization: Bearer <key>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+    async with services.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                "SELECT t.tenant_id, t.name FROM api_keys k "
+                "JOIN tenants t USING (tenant_id) "
+                "WHERE k.key_hash = %s AND k.revoked_at IS NULL",
+                (hash_api_key(credentials.credentials),),
+            )
+        ).fetchone()
+    if row is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="Invalid API key",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return Tenant(tenant_id=row[0], name=row[1])
+
+
+TenantDep = Annotated[Tenant, Depends(get_tenant)]

@@ -1,0 +1,56 @@
+"""The FastAPI application: opens shared services once and mounts the routes."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+
+from api.deps import Services
+from api.routes import documents, health, search
+from connectors.embedder import Embedder
+from connectors.kafka_producer import EventProducer
+from connectors.objectstore import open_object_store
+from connectors.postgres import open_pool
+from connectors.secrets import load_fernet
+from tidings import __version__
+from tidings.settings import Settings, get_settings
+
+log = structlog.get_logger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await open_pool(settings.resolved_database_url(), max_size=10)
+        producer = EventProducer(settings.resolved_kafka_bootstrap())
+        embedder = await asyncio.to_thread(
+            Embedder, settings.embedding_model, settings.embedding_batch_size
+        )
+        app.state.services = Services(
+            settings=settings,
+            pool=pool,
+            producer=producer,
+            store=open_object_store(settings),
+            fernet=load_fernet(settings),
+            embedder=embedder,
+        )
+        log.info("api_started", host=settings.api_host, port=settings.api_port)
+        yield
+        producer.close()
+        await pool.close()
+        log.info("api_stopped")
+
+    app = FastAPI(
+        title="Tidings",
+        version=__version__,
+        description="Ingestion, verification and search over Kafka event streams.",
+        lifespan=lifespan,
+    )
+    app.include_router(health.router)
+    app.include_router(documents.router)
+    app.include_router(search.router)
+    return app

@@ -1,0 +1,1 @@
+"""I/O with systems outside Tidings: Kafka, Postgres, object store, parsers."""

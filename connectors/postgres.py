@@ -1,0 +1,66 @@
+"""PostgreSQL access: connection pools and versioned schema migrations."""
+
+from pathlib import Path
+
+import psycopg
+import structlog
+from pgvector.psycopg import register_vector_async
+from psycopg_pool import AsyncConnectionPool
+
+from connectors.errors import ConnectorError
+
+log = structlog.get_logger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# Any constant works; it only has to be the same in every Tidings process so
+# that two processes starting at once do not apply a migration twice.
+MIGRATION_LOCK_ID = 0x71D1_4650
+
+
+class DatabaseError(ConnectorError):
+    """Postgres could not be reached or a migration failed."""
+
+
+def apply_migrations(url: str) -> list[str]:
+    """Apply every migration file not yet recorded, in file-name order.
+
+    Each file runs in its own transaction. Returns the applied versions.
+    """
+    applied = []
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_ID,))
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version text PRIMARY KEY,"
+                " applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+
+            for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+                version = path.stem
+                if version in done:
+                    continue
+                with conn.transaction():
+                    conn.execute(path.read_text())
+                    conn.execute(
+                        "INSERT INTO schema_migrations (version) VALUES (%s)", (version,)
+                    )
+                applied.append(version)
+                log.info("migration_applied", version=version)
+    except psycopg.Error as exc:
+        raise DatabaseError(f"cannot migrate the database: {exc}") from exc
+    return applied
+
+
+async def _configure(conn: psycopg.AsyncConnection) -> None:
+    await register_vector_async(conn)
+
+
+async def open_pool(url: str, *, min_size: int = 1, max_size: int = 8) -> AsyncConnectionPool:
+    pool = AsyncConnectionPool(
+        url, min_size=min_size, max_size=max_size, configure=_configure, open=False
+    )
+    await pool.open(wait=True, timeout=30)
+    return pool

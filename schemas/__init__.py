@@ -1,0 +1,1 @@
+"""Event contract: envelope, payload models and the topic registry."""

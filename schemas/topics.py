@@ -1,0 +1,72 @@
+"""Topic registry: every topic Tidings reads or writes, with its settings.
+
+Names follow `tidings.<domain>.<event>.v<major>`. History topics keep events
+with no time-based deletion so analysts and downstream teams can replay them.
+"""
+
+from dataclasses import dataclass
+
+FOREVER = -1
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    event_type: str
+    key: str
+    description: str
+    retention_ms: int = FOREVER
+    cleanup_policy: str = "delete"
+    partitions: int | None = None  # None: the TIDINGS_TOPIC_PARTITIONS setting
+
+    @property
+    def dlq(self) -> str:
+        return f"{self.name}.dlq"
+
+
+DOCUMENT_UPLOADED = TopicSpec(
+    name="tidings.document.uploaded.v1",
+    event_type="dev.tidings.document.uploaded.v1",
+    key="document id",
+    description="A file was stored in the object store and awaits parsing.",
+)
+DOCUMENT_PARSED = TopicSpec(
+    name="tidings.document.parsed.v1",
+    event_type="dev.tidings.document.parsed.v1",
+    key="document id",
+    description="Page text was extracted and stored; it awaits chunking.",
+)
+DOCUMENT_INDEXED = TopicSpec(
+    name="tidings.document.indexed.v1",
+    event_type="dev.tidings.document.indexed.v1",
+    key="document id",
+    description="Chunks and embeddings are in Postgres; the document is searchable.",
+)
+DOCUMENT_FAILED = TopicSpec(
+    name="tidings.document.failed.v1",
+    event_type="dev.tidings.document.failed.v1",
+    key="document id",
+    description="The document reached a final state without being indexed "
+    "(failed or no_text), with a reason.",
+)
+
+TOPICS: tuple[TopicSpec, ...] = (
+    DOCUMENT_UPLOADED,
+    DOCUMENT_PARSED,
+    DOCUMENT_INDEXED,
+    DOCUMENT_FAILED,
+)
+
+
+def all_topic_names(with_dlq: bool = True) -> list[str]:
+    names = [spec.name for spec in TOPICS]
+    if with_dlq:
+        names += [spec.dlq for spec in TOPICS]
+    return names
+
+
+def spec_for_type(event_type: str) -> TopicSpec:
+    for spec in TOPICS:
+        if spec.event_type == event_type:
+            return spec
+    raise KeyError(f"no topic is registered for event type {event_type!r}")

@@ -1,0 +1,105 @@
+"""The Faust app of the document pipeline and its agents.
+
+Agents read raw records (CloudEvents binary mode), hand each one to a plain
+handler function and publish results with the idempotent producer, waiting
+for the broker's acknowledgement. Faust commits an input offset only after
+the agent has finished with the record, so processing is at-least-once.
+"""
+
+from datetime import UTC, datetime
+
+import faust
+import structlog
+
+from schemas import topics
+from streams.index import handle_parsed
+from streams.parse import handle_uploaded
+from streams.runtime import Runtime
+from streams.stage import Handler, process_record
+from streams.status import handle_document_event
+from tidings.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+APP_ID = "tidings-documents"
+HEARTBEAT_SECONDS = 5.0
+
+
+def _position(event: faust.EventT) -> dict[str, object]:
+    message = event.message
+    return {"topic": message.topic, "partition": message.partition, "offset": message.offset}
+
+
+def create_app(settings: Settings) -> faust.App:
+    app = faust.App(
+        APP_ID,
+        broker=f"kafka://{settings.resolved_kafka_bootstrap()}",
+        key_serializer="raw",
+        value_serializer="raw",
+        store="memory://",
+        # Topics come from our registry; Faust must not create or alter them.
+        topic_allow_declare=False,
+        topic_disable_leader=True,
+        web_enabled=False,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        broker_commit_every=100,
+        broker_commit_interval=1.0,
+    )
+    runtime = Runtime(settings)
+
+    def channel(*specs: topics.TopicSpec) -> faust.TopicT:
+        return app.topic(*(spec.name for spec in specs), value_type=bytes, key_type=bytes)
+
+    async def consume(stage: str, stream: faust.StreamT, handler: Handler) -> None:
+        await runtime.open()
+        async for event in stream.events():
+            await process_record(
+                runtime,
+                stage,
+                handler,
+                event.message.topic,
+                event.key,
+                event.value,
+                event.headers,
+                _position(event),
+            )
+
+    @app.agent(channel(topics.DOCUMENT_UPLOADED), name="parse")
+    async def parse(stream: faust.StreamT) -> None:
+        await consume("parse", stream, handle_uploaded)
+
+    @app.agent(channel(topics.DOCUMENT_PARSED), name="index")
+    async def index(stream: faust.StreamT) -> None:
+        await consume("index", stream, handle_parsed)
+
+    document_topics = channel(
+        topics.DOCUMENT_UPLOADED,
+        topics.DOCUMENT_PARSED,
+        topics.DOCUMENT_INDEXED,
+        topics.DOCUMENT_FAILED,
+    )
+
+    @app.agent(document_topics, name="status")
+    async def status(stream: faust.StreamT) -> None:
+        await consume("status", stream, handle_document_event)
+
+    started_at = datetime.now(UTC)
+
+    @app.timer(HEARTBEAT_SECONDS)
+    async def heartbeat() -> None:
+        # Ready means the model is loaded and partitions are assigned.
+        if not app.consumer.assignment():
+            return
+        await runtime.open()
+        assert runtime.pool is not None
+        async with runtime.pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO worker_heartbeats (worker_id, started_at, seen_at) "
+                "VALUES (%s, %s, now()) ON CONFLICT (worker_id) DO UPDATE "
+                "SET started_at = EXCLUDED.started_at, seen_at = now()",
+                (settings.worker_id, started_at),
+            )
+
+    app.tidings_runtime = runtime  # type: ignore[attr-defined]
+    return app

@@ -1,0 +1,83 @@
+"""HTTP client of the Tidings API, used by the CLI."""
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tidings.settings import Settings
+
+FINAL_STATUSES = frozenset({"indexed", "failed", "no_text"})
+
+
+class ClientError(RuntimeError):
+    """The API rejected a request or could not be reached."""
+
+
+def resolve_api_key(settings: Settings) -> str:
+    if settings.api_key is not None:
+        return settings.api_key.get_secret_value()
+    path = settings.keys_dir / "demo.key"
+    if path.exists():
+        return path.read_text().strip()
+    raise ClientError(
+        f"no API key: set TIDINGS_API_KEY, or start the local stack (`make run`) "
+        f"so that {path} exists"
+    )
+
+
+class TidingsClient:
+    def __init__(self, settings: Settings, timeout: float = 60.0) -> None:
+        self.base_url = settings.base_api_url
+        self.http = httpx.Client(
+            base_url=self.base_url,
+            headers={"Authorization": f"Bearer {resolve_api_key(settings)}"},
+            timeout=timeout,
+        )
+
+    def _check(self, response: httpx.Response) -> dict[str, Any]:
+        if response.status_code >= 400:
+            try:
+                detail = response.json().get("detail", response.text)
+            except ValueError:
+                detail = response.text
+            raise ClientError(f"HTTP {response.status_code}: {detail}")
+        body: dict[str, Any] = response.json()
+        return body
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return self._check(self.http.request(method, url, **kwargs))
+        except httpx.TransportError as exc:
+            raise ClientError(
+                f"cannot reach the API at {self.base_url}: {exc}; start it with "
+                "`make run` or set TIDINGS_API_URL"
+            ) from exc
+
+    def upload(self, path: Path, password: str | None = None) -> dict[str, Any]:
+        with path.open("rb") as handle:
+            files = {"file": (path.name, handle, "application/pdf")}
+            data = {"password": password} if password else None
+            return self._request("POST", "/v1/documents", files=files, data=data)
+
+    def document(self, document_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/v1/documents/{document_id}")
+
+    def search(self, query: str, limit: int) -> dict[str, Any]:
+        return self._request("GET", "/v1/search/documents", params={"q": query, "limit": limit})
+
+    def wait_final(self, document_ids: list[str], timeout: float, on_final: Any) -> dict[str, dict[str, Any]]:
+        """Poll until every document is final or the timeout passes."""
+        pending = set(document_ids)
+        latest: dict[str, dict[str, Any]] = {}
+        deadline = time.monotonic() + timeout
+        while pending and time.monotonic() < deadline:
+            for document_id in sorted(pending):
+                latest[document_id] = self.document(document_id)
+                if latest[document_id]["status"] in FINAL_STATUSES:
+                    pending.discard(document_id)
+                    on_final(latest[document_id])
+            if pending:
+                time.sleep(0.5)
+        return latest

@@ -1,0 +1,21 @@
+"""Deterministic ids, so that replays and retries land on the same rows."""
+
+import hashlib
+import uuid
+
+_NAMESPACE = uuid.UUID("5b7e2f4c-3a6d-4c1e-9f0b-7d2a8e6c1b3f")
+
+
+def document_id(tenant_id: str, sha256: str) -> str:
+    """Same tenant and same bytes give the same document; tenants never share."""
+    digest = hashlib.sha256(f"{tenant_id}:{sha256}".encode()).hexdigest()
+    return "doc_" + digest[:24]
+
+
+def derived_event_id(*parts: object) -> str:
+    """Id of an event caused by another: the same cause gives the same id."""
+    return str(uuid.uuid5(_NAMESPACE, "/".join(str(part) for part in parts)))
+
+
+def chunk_id(document_id: str, chunk_index: int) -> str:
+    return f"{document_id}:{chunk_index:05d}"

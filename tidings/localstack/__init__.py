@@ -1,0 +1,1 @@
+"""The local stack: a Kafka broker and an embedded Postgres for one machine."""

