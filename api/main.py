@@ -26,7 +26,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await open_pool(settings.resolved_database_url(), max_size=10)
-        producer = EventProducer(settings.resolved_kafka_bootstrap())
+        producer = EventProducer(
+            settings.resolved_kafka_bootstrap(),
+            delivery_timeout_ms=settings.kafka_delivery_timeout_ms,
+        )
         embedder = await asyncio.to_thread(
             Embedder, settings.embedding_model, settings.embedding_batch_size
         )

@@ -22,6 +22,10 @@ class Embedder:
         # The model is local (a folder or a cached name): never ask a hub.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
         from sentence_transformers import SentenceTransformer
 
         try:

@@ -31,7 +31,6 @@ class EventProducer:
                 "enable.idempotence": True,
                 "acks": "all",
                 "linger.ms": 5,
-                "compression.type": "lz4",
                 "delivery.timeout.ms": delivery_timeout_ms,
                 "request.timeout.ms": min(delivery_timeout_ms, 10000),
                 "message.max.bytes": 1_000_000,

@@ -73,11 +73,14 @@ def from_record(
     Raises EnvelopeError naming the missing header or the JSON problem.
     """
     pairs = headers.items() if isinstance(headers, dict) else (headers or [])
-    attributes = {
-        name[len(HEADER_PREFIX) :]: raw.decode() if isinstance(raw, bytes) else raw
-        for name, raw in pairs
-        if name.startswith(HEADER_PREFIX)
-    }
+    try:
+        attributes = {
+            name[len(HEADER_PREFIX) :]: raw.decode() if isinstance(raw, bytes) else raw
+            for name, raw in pairs
+            if name.startswith(HEADER_PREFIX)
+        }
+    except UnicodeDecodeError as exc:
+        raise EnvelopeError(f"a ce_* header is not valid UTF-8: {exc}") from exc
 
     missing = [name for name in REQUIRED_ATTRIBUTES if not attributes.get(name)]
     if missing:
@@ -86,7 +89,7 @@ def from_record(
 
     try:
         data = json.loads(value or b"null")
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise EnvelopeError(f"record value is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise EnvelopeError("record value must be a JSON object")

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 from tidings.fulltext import normalize
 
-# Preferred places to end a chunk, strongest first.
-_SENTENCE_ENDS = ("。", "！", "？", ". ", "! ", "? ", "；", "; ")
+# Preferred places to end a chunk, strongest first. The text is NFKC-folded
+# by then, so full-width ！？； arrive as ASCII, with no space after them in
+# Chinese text.
+_SENTENCE_ENDS = ("。", ". ", "!", "?", ";")
 
 
 @dataclass(frozen=True)

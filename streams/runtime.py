@@ -35,7 +35,10 @@ class Runtime:
                 return self
             settings = self.settings
             self.pool = await open_pool(settings.resolved_database_url(), max_size=4)
-            self.producer = EventProducer(settings.resolved_kafka_bootstrap())
+            self.producer = EventProducer(
+                settings.resolved_kafka_bootstrap(),
+                delivery_timeout_ms=settings.kafka_delivery_timeout_ms,
+            )
             self.store = open_object_store(settings)
             self.fernet = load_fernet(settings)
             self.extractor = PdfExtractor(

@@ -58,9 +58,13 @@ def query_terms(query: str) -> list[str]:
 def make_snippet(content: str, terms: list[str], width: int = 240) -> str:
     """Return a window of the content around the first query term it contains."""
     text = normalize(content)
-    lowered = text.lower()
-    positions = [lowered.find(term) for term in terms]
-    hits = [p for p in positions if p >= 0]
+    # Search the text itself, case-insensitively: lower() can change a
+    # string's length (U+0130), which would shift positions found in a copy.
+    hits = [
+        match.start()
+        for term in terms
+        if (match := re.search(re.escape(term), text, re.IGNORECASE))
+    ]
     if not hits:
         return text[:width]
 

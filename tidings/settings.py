@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         description="Where Maven copies the local broker's jars (outside the checkout).",
     )
     kafka_heap: str = Field(default="512m", description="JVM heap of the local broker.")
+    kafka_delivery_timeout_ms: int = Field(
+        default=15000,
+        ge=1000,
+        description="How long a producer waits for Kafka's acknowledgement before "
+        "the API answers 503, milliseconds.",
+    )
     topic_partitions: int = Field(
         default=4, ge=1, description="Partitions of each topic created at start-up."
     )
@@ -117,9 +123,6 @@ class Settings(BaseSettings):
 
     worker_id: str = Field(
         default="worker-1", description="Name of this worker in logs and Faust."
-    )
-    worker_web_port: int = Field(
-        default=6066, ge=1, le=65535, description="Port of the worker's status page."
     )
     secret_key: SecretStr | None = Field(
         default=None,

@@ -1,0 +1,44 @@
+"""Shared fixtures. Integration tests share one test stack per session."""
+
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import psycopg
+import pytest
+
+from tests.stack import Stack, start_stack, stop_stack
+from tidings.tenants import create_tenant
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    running = start_stack()
+    try:
+        yield running
+    finally:
+        stop_stack(running.process)
+
+
+@pytest.fixture(scope="session")
+def api(stack: Stack) -> Iterator[httpx.Client]:
+    """Client of the demo tenant."""
+    headers = {"Authorization": f"Bearer {stack.api_key}"}
+    with httpx.Client(base_url=stack.api_url, headers=headers, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture()
+def other_tenant_api(stack: Stack) -> Iterator[httpx.Client]:
+    """Client of a fresh tenant that owns nothing yet."""
+    with psycopg.connect(stack.database_url) as conn:
+        _, key = create_tenant(conn, f"t-{uuid.uuid4().hex[:10]}")
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=stack.api_url, headers=headers, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture()
+def db(stack: Stack) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:
+        yield conn

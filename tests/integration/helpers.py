@@ -1,0 +1,61 @@
+"""Helpers for tests that drive the pipeline through the HTTP API."""
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.corpus import PDF_DIR, expected_outcomes, require_corpus
+
+FINAL = {"indexed", "failed", "no_text"}
+
+
+def upload(api: httpx.Client, path: Path, password: str | None = None) -> httpx.Response:
+    with path.open("rb") as handle:
+        data = {"password": password} if password is not None else None
+        return api.post(
+            "/v1/documents", files={"file": (path.name, handle, "application/pdf")}, data=data
+        )
+
+
+def upload_bytes(api: httpx.Client, name: str, data: bytes) -> httpx.Response:
+    return api.post("/v1/documents", files={"file": (name, data, "application/pdf")})
+
+
+def wait_final(
+    api: httpx.Client, document_ids: list[str], timeout: float = 240.0
+) -> dict[str, dict[str, Any]]:
+    """Poll until every document is final; return the last state of each."""
+    latest: dict[str, dict[str, Any]] = {}
+    pending = set(document_ids)
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        for document_id in list(pending):
+            response = api.get(f"/v1/documents/{document_id}")
+            if response.status_code == 200:
+                latest[document_id] = response.json()
+                if latest[document_id]["status"] in FINAL:
+                    pending.discard(document_id)
+        if pending:
+            time.sleep(0.5)
+    return latest
+
+
+def pdf_path(name: str) -> Path:
+    """Return the path of a corpus PDF, or skip the test without the corpus."""
+    require_corpus()
+    return PDF_DIR / name
+
+
+def pipeline_outcomes(row: dict[str, str]) -> frozenset[str]:
+    """Outcomes allowed for a corpus file uploaded without a password."""
+    if row["expected"] == "encrypted_needs_password":
+        return frozenset({"failed:encrypted"})
+    return expected_outcomes(row)
+
+
+def outcome_matches(status: str, reason: str | None, allowed: frozenset[str]) -> bool:
+    """True when "status" or "status:reason" is among the allowed outcomes."""
+    full = f"{status}:{reason}" if reason else status
+    return any(full == outcome or full.startswith(outcome + ":") for outcome in allowed)
