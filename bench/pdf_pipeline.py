@@ -68,7 +68,10 @@ def raw_pypdf(datas: list[bytes]) -> tuple[int, float, list[list[str]]]:
 def raw_encode(texts: list[list[str]], settings: Settings) -> tuple[int, float]:
     chunks = []
     for pages in texts:
-        chunks += [c.text for c in chunk_pages(pages, settings.chunk_size, settings.chunk_overlap)]
+        chunks += [
+            c.text
+            for c in chunk_pages(pages, settings.chunk_size, settings.chunk_overlap)
+        ]
     embedder = Embedder(settings.embedding_model, settings.embedding_batch_size)
     embedder.encode(chunks[:8])  # warm-up
     start = time.perf_counter()
@@ -84,7 +87,9 @@ def pipeline_run(stack: test_stack.Stack, datas: list[bytes], run: int) -> dict:
         for index, data in enumerate(datas):
             # A unique trailer makes every run's files new documents.
             unique = data + f"\n% bench run {run} file {index} {time.time()}\n".encode()
-            ids.append(upload_bytes(api, f"bench-{index}.pdf", unique).json()["document_id"])
+            ids.append(
+                upload_bytes(api, f"bench-{index}.pdf", unique).json()["document_id"]
+            )
         states = wait_final(api, ids, timeout=1800)
         elapsed = time.perf_counter() - start
 
@@ -96,7 +101,8 @@ def pipeline_run(stack: test_stack.Stack, datas: list[bytes], run: int) -> dict:
         index_seconds = conn.execute(
             "SELECT sum(extract(epoch FROM i.time - p.time)) FROM document_events p "
             "JOIN document_events i USING (document_id) "
-            "WHERE p.status = 'parsed' AND i.status = 'indexed' AND document_id = ANY(%s)",
+            "WHERE p.status = 'parsed' AND i.status = 'indexed' "
+            "AND document_id = ANY(%s)",
             (ids,),
         ).fetchone()[0]
     return {
@@ -134,12 +140,20 @@ def main() -> None:
         test_stack.stop_stack(stack.process)
 
     pipeline_pages_per_s = statistics.median(r["pages"] / r["seconds"] for r in runs)
-    index_chunks_per_s = statistics.median(r["chunks"] / r["index_seconds"] for r in runs)
+    index_chunks_per_s = statistics.median(
+        r["chunks"] / r["index_seconds"] for r in runs
+    )
     pypdf_pages_per_s = pages / pypdf_seconds
     encode_chunks_per_s = chunks / encode_seconds
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"files: {len(FILES)}, pages: {pages}, chunks (raw chunking): {chunks}, runs: {args.repeat}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
+    print(
+        f"files: {len(FILES)}, pages: {pages}, chunks (raw chunking): {chunks}, "
+        f"runs: {args.repeat}"
+    )
     print("| measure | pipeline | raw | ratio |")
     print("| --- | --- | --- | --- |")
     print(
@@ -148,7 +162,8 @@ def main() -> None:
     )
     print(
         f"| chunks/s (index stage vs model encode) | {index_chunks_per_s:.1f} "
-        f"| {encode_chunks_per_s:.1f} | {index_chunks_per_s / encode_chunks_per_s:.2f} |"
+        f"| {encode_chunks_per_s:.1f} "
+        f"| {index_chunks_per_s / encode_chunks_per_s:.2f} |"
     )
     for number, run in enumerate(runs, start=1):
         print(

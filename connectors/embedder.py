@@ -1,8 +1,8 @@
 """Sentence embeddings with sentence-transformers, on the CPU."""
 
 import os
-from pathlib import Path
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 

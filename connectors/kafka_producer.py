@@ -1,7 +1,7 @@
 """Idempotent Kafka producer (confluent-kafka) with awaitable delivery.
 
 `publish` returns only after the broker acknowledged the record with acks=all,
-which is what lets the API answer 202 and the workers commit their input.
+which is what lets the API return 202 and the workers commit their input.
 """
 
 import asyncio
@@ -46,7 +46,9 @@ class EventProducer:
         while not self._closed.is_set():
             self._producer.poll(0.1)
 
-    async def publish(self, topic: TopicSpec | str, key: str, event: CloudEvent) -> None:
+    async def publish(
+        self, topic: TopicSpec | str, key: str, event: CloudEvent
+    ) -> None:
         """Send one event and wait for the broker's acknowledgement."""
         name = topic if isinstance(topic, str) else topic.name
         loop = asyncio.get_running_loop()
@@ -72,7 +74,9 @@ class EventProducer:
                 on_delivery=on_delivery,
             )
         except (KafkaException, BufferError) as exc:
-            raise KafkaUnavailableError(f"cannot queue the event on {name}: {exc}") from exc
+            raise KafkaUnavailableError(
+                f"cannot queue the event on {name}: {exc}"
+            ) from exc
 
         message = await delivered
         log.debug(
@@ -98,7 +102,9 @@ class EventProducer:
 
         def on_delivery(error: KafkaError | None, message: Message) -> None:
             if error is not None:
-                failure = KafkaUnavailableError(f"Kafka rejected a record on {topic}: {error.str()}")
+                failure = KafkaUnavailableError(
+                    f"Kafka rejected a record on {topic}: {error.str()}"
+                )
                 loop.call_soon_threadsafe(delivered.set_exception, failure)
             else:
                 loop.call_soon_threadsafe(delivered.set_result, None)
@@ -108,7 +114,9 @@ class EventProducer:
                 topic, key=key, value=value, headers=headers, on_delivery=on_delivery
             )
         except (KafkaException, BufferError) as exc:
-            raise KafkaUnavailableError(f"cannot queue a record on {topic}: {exc}") from exc
+            raise KafkaUnavailableError(
+                f"cannot queue a record on {topic}: {exc}"
+            ) from exc
         await delivered
 
     def close(self, timeout: float = 10.0) -> None:

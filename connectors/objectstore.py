@@ -100,7 +100,9 @@ class S3ObjectStore:
         try:
             self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
         except (BotoCoreError, ClientError) as exc:
-            raise ObjectStoreError(f"cannot write s3://{self.bucket}/{key}: {exc}") from exc
+            raise ObjectStoreError(
+                f"cannot write s3://{self.bucket}/{key}: {exc}"
+            ) from exc
         return f"s3://{self.bucket}/{key}"
 
     def _get_sync(self, uri: str) -> bytes:

@@ -13,8 +13,8 @@ log = structlog.get_logger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
-# Any constant works; it only has to be the same in every Tidings process so
-# that two processes starting at once do not apply a migration twice.
+# Any constant works, as long as every Tidings process uses the same one, so
+# two processes that start at once never apply a migration twice.
 MIGRATION_LOCK_ID = 0x71D1_4650
 
 
@@ -36,7 +36,9 @@ def apply_migrations(url: str) -> list[str]:
                 " version text PRIMARY KEY,"
                 " applied_at timestamptz NOT NULL DEFAULT now())"
             )
-            done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+            done = {
+                row[0] for row in conn.execute("SELECT version FROM schema_migrations")
+            }
 
             for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
                 version = path.stem
@@ -45,7 +47,8 @@ def apply_migrations(url: str) -> list[str]:
                 with conn.transaction():
                     conn.execute(path.read_text())
                     conn.execute(
-                        "INSERT INTO schema_migrations (version) VALUES (%s)", (version,)
+                        "INSERT INTO schema_migrations (version) VALUES (%s)",
+                        (version,),
                     )
                 applied.append(version)
                 log.info("migration_applied", version=version)
@@ -58,7 +61,9 @@ async def _configure(conn: psycopg.AsyncConnection) -> None:
     await register_vector_async(conn)
 
 
-async def open_pool(url: str, *, min_size: int = 1, max_size: int = 8) -> AsyncConnectionPool:
+async def open_pool(
+    url: str, *, min_size: int = 1, max_size: int = 8
+) -> AsyncConnectionPool:
     pool = AsyncConnectionPool(
         url, min_size=min_size, max_size=max_size, configure=_configure, open=False
     )

@@ -27,7 +27,11 @@ HEARTBEAT_SECONDS = 5.0
 
 def _position(event: faust.EventT) -> dict[str, object]:
     message = event.message
-    return {"topic": message.topic, "partition": message.partition, "offset": message.offset}
+    return {
+        "topic": message.topic,
+        "partition": message.partition,
+        "offset": message.offset,
+    }
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -49,7 +53,9 @@ def create_app(settings: Settings) -> faust.App:
     runtime = Runtime(settings)
 
     def channel(*specs: topics.TopicSpec) -> faust.TopicT:
-        return app.topic(*(spec.name for spec in specs), value_type=bytes, key_type=bytes)
+        return app.topic(
+            *(spec.name for spec in specs), value_type=bytes, key_type=bytes
+        )
 
     async def consume(stage: str, stream: faust.StreamT, handler: Handler) -> None:
         await runtime.open()

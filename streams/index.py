@@ -1,4 +1,6 @@
-"""Index stage: document.parsed -> chunks + embeddings in Postgres -> document.indexed."""
+"""Index stage: document.parsed -> chunks and embeddings in Postgres
+-> document.indexed.
+"""
 
 import asyncio
 import json
@@ -20,8 +22,12 @@ log = structlog.get_logger(__name__)
 
 
 async def _fail(
-    runtime: Runtime, event: CloudEvent, parsed: DocumentParsedV1, outcome: str,
-    reason: str, detail: str,
+    runtime: Runtime,
+    event: CloudEvent,
+    parsed: DocumentParsedV1,
+    outcome: str,
+    reason: str,
+    detail: str,
 ) -> None:
     payload = DocumentFailedV1(
         document_id=parsed.document_id,
@@ -35,7 +41,9 @@ async def _fail(
 
 
 async def handle_parsed(event: CloudEvent, runtime: Runtime) -> None:
-    assert runtime.store and runtime.embedder and runtime.pool
+    assert runtime.store is not None
+    assert runtime.embedder is not None
+    assert runtime.pool is not None
     settings = runtime.settings
     parsed = DocumentParsedV1.model_validate(event.data)
 
@@ -47,7 +55,11 @@ async def handle_parsed(event: CloudEvent, runtime: Runtime) -> None:
     chunks = chunk_pages(body["pages"], settings.chunk_size, settings.chunk_overlap)
     if not chunks:
         await _fail(
-            runtime, event, parsed, "no_text", "no_text_layer",
+            runtime,
+            event,
+            parsed,
+            "no_text",
+            "no_text_layer",
             "the PDF's pages contain no text to index",
         )
         return

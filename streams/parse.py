@@ -52,9 +52,7 @@ async def _fail(
     )
 
 
-async def _extract(
-    runtime: Runtime, uploaded: DocumentUploadedV1
-) -> ExtractedPdf:
+async def _extract(runtime: Runtime, uploaded: DocumentUploadedV1) -> ExtractedPdf:
     assert runtime.store is not None and runtime.extractor is not None
     password = None
     if uploaded.encrypted_password:

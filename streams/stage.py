@@ -1,4 +1,4 @@
-"""What every stage does around its handler: decode, retry, dead-letter.
+"""Record handling shared by every stage: decode, retry, dead-letter.
 
 A record that cannot be decoded or validated goes to `<topic>.dlq` with the
 error and its original headers, and the stage goes on. An outage of Postgres,
@@ -83,9 +83,7 @@ async def process_record(
             bound.debug("event_processed", event_type=event.type)
             return
         except POISON_ERRORS as exc:
-            log.error(
-                "event_dead_lettered", stage=stage, error=str(exc), **position
-            )
+            log.error("event_dead_lettered", stage=stage, error=str(exc), **position)
             await send_to_dlq(runtime, topic, key, value, pairs, exc, stage)
             return
         except TRANSIENT_ERRORS as exc:

@@ -13,8 +13,9 @@ from tidings.client import ClientError, TidingsClient
 from tidings.logs import configure_logging
 from tidings.settings import get_settings
 
-app = typer.Typer(help="Tidings: ingestion and search over Kafka event streams.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Tidings: ingestion and search over Kafka event streams.", no_args_is_help=True
+)
 tenants_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
 console = Console()
@@ -32,7 +33,9 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 @app.command()
-def run(workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1) -> None:
+def run(
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
     """Start the whole platform on this machine in the foreground."""
     from tidings.localstack.kafka import LocalStackError
     from tidings.localstack.supervisor import Supervisor
@@ -54,8 +57,13 @@ def api() -> None:
 
     _setup_logging()
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
-                log_config=None, access_log=False)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        access_log=False,
+    )
 
 
 @app.command()
@@ -93,9 +101,15 @@ def tenants_create(name: str) -> None:
 
 @app.command()
 def ingest(
-    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for final states.")] = 600,
-    password: Annotated[str | None, typer.Option(help="Password for encrypted PDFs.")] = None,
+    files: Annotated[
+        list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)
+    ],
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for final states.")
+    ] = 600,
+    password: Annotated[
+        str | None, typer.Option(help="Password for encrypted PDFs.")
+    ] = None,
 ) -> None:
     """Upload PDFs and wait until each is indexed, no_text or failed."""
     try:
@@ -132,11 +146,19 @@ def ingest(
     for document_id, path in accepted.items():
         document = latest.get(document_id, {"status": "unknown"})
         state = document["status"]
-        reason = f" ({document['reason']}: {document['detail']})" if document.get("reason") else ""
+        reason = (
+            f" ({document['reason']}: {document['detail']})"
+            if document.get("reason")
+            else ""
+        )
         if state not in ("indexed", "failed", "no_text"):
             pending += 1
             state = f"pending after {timeout:g}s"
-        console.print(f"{path.name}: {state}{reason}  [{document_id}]", markup=False, highlight=False)
+        console.print(
+            f"{path.name}: {state}{reason}  [{document_id}]",
+            markup=False,
+            highlight=False,
+        )
 
     if pending:
         raise typer.Exit(2)
@@ -148,7 +170,9 @@ def ingest(
 def search(
     query: str,
     limit: Annotated[int, typer.Option(min=1, max=100)] = 10,
-    as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print hits as JSON.")
+    ] = False,
 ) -> None:
     """Search the tenant's documents."""
     try:
@@ -164,8 +188,10 @@ def search(
         console.print("no hits")
     for hit in result["hits"]:
         console.print(
-            f"{hit['score']:.4f}  {hit['filename']}  p.{hit['page']}  [{hit['document_id']}]",
-            markup=False, highlight=False,
+            f"{hit['score']:.4f}  {hit['filename']}  p.{hit['page']}  "
+            f"[{hit['document_id']}]",
+            markup=False,
+            highlight=False,
         )
         console.print(f"    {hit['snippet']}", markup=False, highlight=False)
 

@@ -65,9 +65,13 @@ class TidingsClient:
         return self._request("GET", f"/v1/documents/{document_id}")
 
     def search(self, query: str, limit: int) -> dict[str, Any]:
-        return self._request("GET", "/v1/search/documents", params={"q": query, "limit": limit})
+        return self._request(
+            "GET", "/v1/search/documents", params={"q": query, "limit": limit}
+        )
 
-    def wait_final(self, document_ids: list[str], timeout: float, on_final: Any) -> dict[str, dict[str, Any]]:
+    def wait_final(
+        self, document_ids: list[str], timeout: float, on_final: Any
+    ) -> dict[str, dict[str, Any]]:
         """Poll until every document is final or the timeout passes."""
         pending = set(document_ids)
         latest: dict[str, dict[str, Any]] = {}

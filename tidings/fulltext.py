@@ -1,6 +1,6 @@
 """Text preparation for Postgres full-text search in Chinese and English.
 
-Postgres' parser sees a run of Chinese characters as one word, so CJK runs
+Postgres' parser treats a run of Chinese characters as one word, so CJK runs
 are segmented into words with jieba before `to_tsvector`. Latin text passes
 through unchanged and gets the `english` configuration's stemming.
 """

@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     )
     kafka_cache_dir: Path = Field(
         default_factory=_default_kafka_cache,
-        description="Where Maven copies the local broker's jars (outside the checkout).",
+        description="Where Maven copies the local broker's jars, outside the checkout.",
     )
     kafka_heap: str = Field(default="512m", description="JVM heap of the local broker.")
     kafka_delivery_timeout_ms: int = Field(

@@ -70,7 +70,8 @@ def ensure_local_tenant(conn: psycopg.Connection, name: str, key_file) -> str:
     key = new_api_key()
     with conn.transaction():
         conn.execute(
-            "INSERT INTO tenants (tenant_id, name) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            "INSERT INTO tenants (tenant_id, name) VALUES (%s, %s) "
+            "ON CONFLICT DO NOTHING",
             (tenant_id, name),
         )
         conn.execute(

@@ -5,8 +5,17 @@ from pathlib import PurePath
 from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, File, Form, Header, HTTPException, Query, Request
-from fastapi import UploadFile, status
+from fastapi import (
+    APIRouter,
+    File,
+    Form,
+    Header,
+    HTTPException,
+    Query,
+    Request,
+    UploadFile,
+    status,
+)
 from fastapi.responses import JSONResponse
 
 from api.deps import ServicesDep, TenantDep
@@ -68,7 +77,9 @@ async def _publish_upload(
     traceparent: str | None,
 ) -> CloudEvent:
     event = CloudEvent(
-        id=derived_event_id(tenant_id, payload.document_id, payload.attempt, "uploaded"),
+        id=derived_event_id(
+            tenant_id, payload.document_id, payload.attempt, "uploaded"
+        ),
         type=topics.DOCUMENT_UPLOADED.event_type,
         source="tidings/api",
         subject=payload.document_id,
@@ -78,7 +89,9 @@ async def _publish_upload(
         data=payload.model_dump(mode="json"),
     )
     try:
-        await services.producer.publish(topics.DOCUMENT_UPLOADED, payload.document_id, event)
+        await services.producer.publish(
+            topics.DOCUMENT_UPLOADED, payload.document_id, event
+        )
     except KafkaUnavailableError as exc:
         log.error("upload_not_accepted", tenant_id=tenant_id, error=str(exc))
         raise HTTPException(
@@ -89,7 +102,7 @@ async def _publish_upload(
         ) from exc
 
     # The status stage writes the same row from the event; writing it here
-    # too lets the caller read the document as soon as it gets the answer.
+    # too lets the caller read the document as soon as it gets the response.
     async with services.pool.connection() as conn:
         await record_document_event(conn, event)
     log.info(
@@ -102,8 +115,14 @@ async def _publish_upload(
     return event
 
 
-def _accepted(request: Request, document: str, attempt: int, duplicate: bool, state: str,
-              code: int) -> JSONResponse:
+def _accepted(
+    request: Request,
+    document: str,
+    attempt: int,
+    duplicate: bool,
+    state: str,
+    code: int,
+) -> JSONResponse:
     body = DocumentAccepted(
         document_id=document,
         status=state,
@@ -125,11 +144,13 @@ async def create_document(
     services: ServicesDep,
     tenant: TenantDep,
     file: Annotated[UploadFile, File(description="The PDF file.")],
-    password: Annotated[str | None, Form(description="Password of an encrypted PDF.")] = None,
+    password: Annotated[
+        str | None, Form(description="Password of an encrypted PDF.")
+    ] = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
     traceparent: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
-    """Upload a PDF. Answers 202 once the upload event is durable in Kafka.
+    """Upload a PDF. Returns 202 once the upload event is durable in Kafka.
 
     Uploading the same bytes again returns the existing document with 200,
     unless that document failed and a password is given, which retries it.
@@ -155,8 +176,14 @@ async def create_document(
     if existing is not None:
         retry = password is not None and existing["status"] in ("failed", "no_text")
         if not retry:
-            return _accepted(request, doc_id, existing["attempt"], True,
-                             existing["status"], status.HTTP_200_OK)
+            return _accepted(
+                request,
+                doc_id,
+                existing["attempt"],
+                True,
+                existing["status"],
+                status.HTTP_200_OK,
+            )
         attempt = existing["attempt"] + 1
 
     filename = _clean_filename(file.filename)
@@ -170,11 +197,21 @@ async def create_document(
         sha256=sha256,
         object_uri=object_uri,
         attempt=attempt,
-        encrypted_password=encrypt_secret(services.fernet, password) if password else None,
+        encrypted_password=encrypt_secret(services.fernet, password)
+        if password
+        else None,
     )
-    await _publish_upload(services, tenant.tenant_id, payload, idempotency_key, traceparent)
-    return _accepted(request, doc_id, attempt, existing is not None, "uploaded",
-                     status.HTTP_202_ACCEPTED)
+    await _publish_upload(
+        services, tenant.tenant_id, payload, idempotency_key, traceparent
+    )
+    return _accepted(
+        request,
+        doc_id,
+        attempt,
+        existing is not None,
+        "uploaded",
+        status.HTTP_202_ACCEPTED,
+    )
 
 
 @router.post("/{document_id}/retry", status_code=202, response_model=DocumentAccepted)
@@ -183,7 +220,9 @@ async def retry_document(
     document_id: str,
     services: ServicesDep,
     tenant: TenantDep,
-    password: Annotated[str | None, Form(description="Password of an encrypted PDF.")] = None,
+    password: Annotated[
+        str | None, Form(description="Password of an encrypted PDF.")
+    ] = None,
     traceparent: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
     """Process a document that ended `failed` or `no_text` again, for example
@@ -208,14 +247,18 @@ async def retry_document(
         sha256=existing["sha256"],
         object_uri=existing["object_uri"],
         attempt=attempt,
-        encrypted_password=encrypt_secret(services.fernet, password) if password else None,
+        encrypted_password=encrypt_secret(services.fernet, password)
+        if password
+        else None,
     )
     await _publish_upload(services, tenant.tenant_id, payload, None, traceparent)
     return _accepted(request, document_id, attempt, True, "uploaded", 202)
 
 
 @router.get("/{document_id}", response_model=DocumentPublic, name="read_document")
-async def read_document(document_id: str, services: ServicesDep, tenant: TenantDep) -> DocumentPublic:
+async def read_document(
+    document_id: str, services: ServicesDep, tenant: TenantDep
+) -> DocumentPublic:
     """Status of one document and its event trail, oldest first."""
     async with services.pool.connection() as conn:
         row = await fetch_document(conn, tenant.tenant_id, document_id)
@@ -231,7 +274,9 @@ async def read_documents(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> DocumentList:
-    """The caller's documents, newest first."""
+    """List the caller's documents, newest first."""
     async with services.pool.connection() as conn:
         rows = await list_documents(conn, tenant.tenant_id, limit, offset)
-    return DocumentList(documents=[_public(row) for row in rows], limit=limit, offset=offset)
+    return DocumentList(
+        documents=[_public(row) for row in rows], limit=limit, offset=offset
+    )

@@ -16,17 +16,23 @@ router = APIRouter(prefix="/v1/search", tags=["search"])
 async def search_documents_route(
     services: ServicesDep,
     tenant: TenantDep,
-    q: Annotated[str, Query(max_length=1000, description="Words or a phrase, any language.")],
+    q: Annotated[
+        str, Query(max_length=1000, description="Words or a phrase, any language.")
+    ],
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> DocumentSearchResults:
     """Hybrid search over the caller's indexed documents: full-text and vector
     similarity fused by reciprocal rank fusion. Each hit names its page."""
     query = q.strip()
     if not query:
-        raise HTTPException(422, detail="Query parameter q is empty; pass words to search for")
+        raise HTTPException(
+            422, detail="Query parameter q is empty; pass words to search for"
+        )
 
     embedding = (await asyncio.to_thread(services.embedder.encode, [query]))[0]
     async with services.pool.connection() as conn:
         async with conn.transaction():
-            rows = await search_documents(conn, tenant.tenant_id, query, embedding, limit)
+            rows = await search_documents(
+                conn, tenant.tenant_id, query, embedding, limit
+            )
     return DocumentSearchResults(query=query, hits=[DocumentHit(**row) for row in rows])

@@ -11,11 +11,15 @@ from tests.corpus import PDF_DIR, expected_outcomes, require_corpus
 FINAL = {"indexed", "failed", "no_text"}
 
 
-def upload(api: httpx.Client, path: Path, password: str | None = None) -> httpx.Response:
+def upload(
+    api: httpx.Client, path: Path, password: str | None = None
+) -> httpx.Response:
     with path.open("rb") as handle:
         data = {"password": password} if password is not None else None
         return api.post(
-            "/v1/documents", files={"file": (path.name, handle, "application/pdf")}, data=data
+            "/v1/documents",
+            files={"file": (path.name, handle, "application/pdf")},
+            data=data,
         )
 
 

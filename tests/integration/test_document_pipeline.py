@@ -1,4 +1,7 @@
-"""The PDF pipeline end to end: HTTP upload -> Kafka -> workers -> Postgres -> search."""
+"""The PDF pipeline end to end.
+
+HTTP upload -> Kafka -> workers -> Postgres -> search, on the test stack.
+"""
 
 import random
 
@@ -31,7 +34,9 @@ def corpus_results(api: httpx.Client) -> dict[str, dict]:
         assert response.status_code in (200, 202), response.text
         ids[row["file"]] = response.json()["document_id"]
     states = wait_final(api, list(ids.values()), timeout=600)
-    return {name: states.get(doc_id, {"status": "missing"}) for name, doc_id in ids.items()}
+    return {
+        name: states.get(doc_id, {"status": "missing"}) for name, doc_id in ids.items()
+    }
 
 
 @pytest.mark.parametrize("row", manifest_params(load_pdf_manifest()))
@@ -61,7 +66,9 @@ def test_indexed_document_trail(corpus_results: dict[str, dict]) -> None:
 
 
 def test_search_finds_english_phrase(api: httpx.Client, corpus_results: dict) -> None:
-    response = api.get("/v1/search/documents", params={"q": "the crazy ones misfits rebels"})
+    response = api.get(
+        "/v1/search/documents", params={"q": "the crazy ones misfits rebels"}
+    )
     hits = response.json()["hits"]
 
     assert response.status_code == 200
@@ -86,7 +93,9 @@ def test_search_hit_names_page(api: httpx.Client, corpus_results: dict) -> None:
     assert 1 <= hit["page"] <= 14
 
 
-def test_reupload_returns_same_document(api: httpx.Client, corpus_results: dict) -> None:
+def test_reupload_returns_same_document(
+    api: httpx.Client, corpus_results: dict
+) -> None:
     first = corpus_results["pypdf__crazyones.pdf"]
     response = upload(api, pdf_path("pypdf__crazyones.pdf"))
 
@@ -95,7 +104,9 @@ def test_reupload_returns_same_document(api: httpx.Client, corpus_results: dict)
     assert response.json()["duplicate"] is True
 
 
-def test_encrypted_pdf_retried_with_password(api: httpx.Client, corpus_results: dict) -> None:
+def test_encrypted_pdf_retried_with_password(
+    api: httpx.Client, corpus_results: dict
+) -> None:
     before = corpus_results["pypdf__r4-aes-user-password.pdf"]
     assert before["status"] == "failed"
     assert before["reason"] == "encrypted"

@@ -61,8 +61,11 @@ def test_password_never_in_plaintext(stack: Stack, api: httpx.Client) -> None:
 
     records = _read_all(stack, topics.DOCUMENT_UPLOADED.name)
     values = [r.value().decode() for r in records if r.key() == document_id.encode()]
-    tokens = [from_record(r.headers(), r.value()).data["encrypted_password"] for r in records
-              if r.key() == document_id.encode()]
+    tokens = [
+        from_record(r.headers(), r.value()).data["encrypted_password"]
+        for r in records
+        if r.key() == document_id.encode()
+    ]
 
     assert final["status"] == "indexed"
     assert all("openpassword" not in value for value in values)
@@ -70,11 +73,17 @@ def test_password_never_in_plaintext(stack: Stack, api: httpx.Client) -> None:
 
 
 def test_pipeline_events_share_trace(stack: Stack, api: httpx.Client) -> None:
-    document_id = upload(api, pdf_path("samplefiles__multicolumn.pdf")).json()["document_id"]
+    document_id = upload(api, pdf_path("samplefiles__multicolumn.pdf")).json()[
+        "document_id"
+    ]
     wait_final(api, [document_id])
 
     traces = set()
-    for spec in (topics.DOCUMENT_UPLOADED, topics.DOCUMENT_PARSED, topics.DOCUMENT_INDEXED):
+    for spec in (
+        topics.DOCUMENT_UPLOADED,
+        topics.DOCUMENT_PARSED,
+        topics.DOCUMENT_INDEXED,
+    ):
         for record in _read_all(stack, spec.name):
             if record.key() == document_id.encode():
                 traces.add(from_record(record.headers(), record.value()).trace_id)
@@ -85,7 +94,9 @@ def test_pipeline_events_share_trace(stack: Stack, api: httpx.Client) -> None:
 def test_undecodable_record_goes_to_dlq(stack: Stack, api: httpx.Client) -> None:
     marker = uuid.uuid4().hex
     producer = Producer({"bootstrap.servers": stack.kafka_bootstrap})
-    producer.produce(topics.DOCUMENT_UPLOADED.name, key=marker.encode(), value=b"{not json")
+    producer.produce(
+        topics.DOCUMENT_UPLOADED.name, key=marker.encode(), value=b"{not json"
+    )
     producer.flush(10)
 
     # The stage must go on: a good document after the poison one is indexed.

@@ -23,7 +23,9 @@ BATCH = [
 ]
 
 
-def test_worker_killed_mid_batch(stack: Stack, api: httpx.Client, db: psycopg.Connection) -> None:
+def test_worker_killed_mid_batch(
+    stack: Stack, api: httpx.Client, db: psycopg.Connection
+) -> None:
     # Append a byte after %%EOF so these are new documents for this test.
     ids = []
     for name in BATCH:

@@ -138,14 +138,17 @@ class KafkaBroker:
         )
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
-            raise LocalStackError(f"cannot format the Kafka log folder: {result.stderr}")
+            raise LocalStackError(
+                f"cannot format the Kafka log folder: {result.stderr}"
+            )
 
     def start(self, timeout: float = 60.0) -> None:
         bootstrap = self.settings.local_kafka_bootstrap
         if broker_reachable(bootstrap, timeout=1.0):
             raise LocalStackError(
                 f"something already listens on {bootstrap}; stop it, or set "
-                "TIDINGS_KAFKA_PORT to a free port, or TIDINGS_KAFKA_BOOTSTRAP to use it"
+                "TIDINGS_KAFKA_PORT to a free port, or TIDINGS_KAFKA_BOOTSTRAP to "
+                "use it"
             )
 
         libs = resolve_kafka_jars(self.settings)
@@ -177,7 +180,9 @@ class KafkaBroker:
                 return
             time.sleep(0.5)
         self.stop()
-        raise LocalStackError(f"the Kafka broker did not answer on {bootstrap} in {timeout}s")
+        raise LocalStackError(
+            f"the Kafka broker did not respond on {bootstrap} in {timeout}s"
+        )
 
     def stop(self, timeout: float = 30.0) -> None:
         if self.process is None or self.process.poll() is not None:

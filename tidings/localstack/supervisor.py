@@ -107,7 +107,9 @@ class Supervisor:
             replication=settings.topic_replication,
         )
         with psycopg.connect(database_url) as conn:
-            self.api_key = ensure_local_tenant(conn, LOCAL_TENANT, local_key_file(settings))
+            self.api_key = ensure_local_tenant(
+                conn, LOCAL_TENANT, local_key_file(settings)
+            )
         return database_url
 
     def _spawn(self, child: Child, database_url: str) -> None:
@@ -120,7 +122,9 @@ class Supervisor:
             stderr=subprocess.STDOUT,
         )
         (self.run_dir / child.pid_file_name).write_text(str(child.process.pid))
-        log.info("child_started", child=child.name, pid=child.process.pid, log=str(log_path))
+        log.info(
+            "child_started", child=child.name, pid=child.process.pid, log=str(log_path)
+        )
 
     def _wait_ready(self, timeout: float = 180.0) -> bool:
         url = f"{self.settings.base_api_url}/readyz"
