@@ -18,7 +18,9 @@ import httpx
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 TEST_ENV = {
-    "TIDINGS_DATA_DIR": str(REPO_ROOT / "var" / "test"),
+    "TIDINGS_DATA_DIR": os.environ.get(
+        "TIDINGS_TEST_DATA_DIR", str(REPO_ROOT / "var" / "test")
+    ),
     "TIDINGS_KAFKA_PORT": os.environ.get("TIDINGS_TEST_KAFKA_PORT", "19092"),
     "TIDINGS_KAFKA_CONTROLLER_PORT": os.environ.get(
         "TIDINGS_TEST_KAFKA_CONTROLLER_PORT", "19093"
