@@ -18,7 +18,7 @@ app = typer.Typer(
 )
 tenants_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
-console = Console()
+console = Console(soft_wrap=True)
 errors = Console(stderr=True)
 
 
