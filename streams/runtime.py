@@ -1,6 +1,7 @@
 """Resources the stream stages share inside one worker process."""
 
 import asyncio
+import atexit
 from dataclasses import dataclass, field
 
 from cryptography.fernet import Fernet
@@ -46,6 +47,9 @@ class Runtime:
                 max_pages=settings.max_pdf_pages,
                 memory_limit_bytes=settings.parse_memory_limit_bytes,
             )
+            # Stop the parser's child process when the worker exits, so no
+            # parser outlives its worker.
+            atexit.register(self.extractor.close)
             self.embedder = await asyncio.to_thread(
                 Embedder, settings.embedding_model, settings.embedding_batch_size
             )
