@@ -8,7 +8,8 @@ import structlog
 from fastapi import FastAPI
 
 from api.deps import Services
-from api.routes import documents, health, search
+from api.routes import asyncapi, documents, health, search
+from api.routes.catalog_routers import CATALOG_ROUTERS
 from connectors.embedder import Embedder
 from connectors.kafka_producer import EventProducer
 from connectors.objectstore import open_object_store
@@ -54,6 +55,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(health.router)
+    app.include_router(asyncapi.router)
     app.include_router(documents.router)
     app.include_router(search.router)
+    for catalog_router in CATALOG_ROUTERS:
+        app.include_router(catalog_router)
     return app

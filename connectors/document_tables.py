@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 
 from schemas import topics
@@ -43,8 +43,17 @@ def status_of(event: CloudEvent) -> str:
     raise ValueError(f"{event.type!r} is not a document event type")
 
 
-async def record_document_event(conn: AsyncConnection, event: CloudEvent) -> None:
-    """Add the event to the document's trail and move its status forward."""
+async def record_document_event(
+    conn: AsyncConnection,
+    event: CloudEvent,
+    *,
+    documents_table: str = "documents",
+    events_table: str = "document_events",
+) -> None:
+    """Add the event to the document's trail and move its status forward.
+
+    The table names are parameters so that a rebuild can fill shadow tables.
+    """
     data = event.data
     status = status_of(event)
     attempt = int(data.get("attempt", 1))
@@ -52,10 +61,12 @@ async def record_document_event(conn: AsyncConnection, event: CloudEvent) -> Non
 
     async with conn.transaction():
         await conn.execute(
-            "INSERT INTO document_events (event_id, tenant_id, document_id, "
-            " event_type, status, attempt, reason, detail, time, trace_id) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (event_id) DO NOTHING",
+            sql.SQL(
+                "INSERT INTO {} (event_id, tenant_id, document_id, "
+                " event_type, status, attempt, reason, detail, time, trace_id) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (event_id) DO NOTHING"
+            ).format(sql.Identifier(events_table)),
             (
                 event.id,
                 event.tenantid,
@@ -70,8 +81,8 @@ async def record_document_event(conn: AsyncConnection, event: CloudEvent) -> Non
             ),
         )
         await conn.execute(
-            """
-            INSERT INTO documents AS d (tenant_id, document_id, filename,
+            sql.SQL("""
+            INSERT INTO {} AS d (tenant_id, document_id, filename,
                 content_type, size_bytes, sha256, object_uri, status, reason,
                 detail, attempt, page_count, chunk_count, created_at,
                 status_time, status_rank)
@@ -98,7 +109,7 @@ async def record_document_event(conn: AsyncConnection, event: CloudEvent) -> Non
                 status_time = CASE WHEN EXCLUDED.status_rank >= d.status_rank
                     THEN EXCLUDED.status_time ELSE d.status_time END,
                 status_rank = GREATEST(d.status_rank, EXCLUDED.status_rank)
-            """,
+            """).format(sql.Identifier(documents_table)),
             {
                 "tenant": event.tenantid,
                 "document_id": data["document_id"],
@@ -120,18 +131,25 @@ async def record_document_event(conn: AsyncConnection, event: CloudEvent) -> Non
 
 
 async def replace_chunks(
-    conn: AsyncConnection, tenant_id: str, document_id: str, rows: list[ChunkRow]
+    conn: AsyncConnection,
+    tenant_id: str,
+    document_id: str,
+    rows: list[ChunkRow],
+    *,
+    table: str = "document_chunks",
 ) -> None:
     """Upsert the document's chunks and drop any left from a longer earlier run."""
     async with conn.transaction():
         async with conn.cursor() as cursor:
             await cursor.executemany(
-                "INSERT INTO document_chunks (chunk_id, tenant_id, document_id, "
-                " chunk_index, page, content, search_text, embedding) "
-                "VALUES (%s, %s, %s, %s, %s, %s, to_tsvector('english', %s), %s) "
-                "ON CONFLICT (chunk_id) DO UPDATE SET page = EXCLUDED.page, "
-                " content = EXCLUDED.content, search_text = EXCLUDED.search_text, "
-                " embedding = EXCLUDED.embedding",
+                sql.SQL(
+                    "INSERT INTO {} (chunk_id, tenant_id, document_id, "
+                    " chunk_index, page, content, search_text, embedding) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, to_tsvector('english', %s), %s) "
+                    "ON CONFLICT (chunk_id) DO UPDATE SET page = EXCLUDED.page, "
+                    " content = EXCLUDED.content, search_text = EXCLUDED.search_text, "
+                    " embedding = EXCLUDED.embedding"
+                ).format(sql.Identifier(table)),
                 [
                     (
                         row.chunk_id,
@@ -147,8 +165,10 @@ async def replace_chunks(
                 ],
             )
         await conn.execute(
-            "DELETE FROM document_chunks WHERE tenant_id = %s AND document_id = %s "
-            "AND chunk_index >= %s",
+            sql.SQL(
+                "DELETE FROM {} WHERE tenant_id = %s AND document_id = %s "
+                "AND chunk_index >= %s"
+            ).format(sql.Identifier(table)),
             (tenant_id, document_id, len(rows)),
         )
 

@@ -5,6 +5,7 @@ version a change may only add optional fields; `schemas/json/` holds the
 committed JSON Schema of each model and a test compares them.
 """
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -72,9 +73,59 @@ class DocumentFailedV1(Payload):
     detail: str = Field(description="Readable sentence: what failed, what to do.")
 
 
+AttributeValue = str | int | float | bool | list[str]
+InteractionKind = Literal["view", "click", "add_to_cart", "purchase"]
+
+
+class ProductUpsertedV1(Payload):
+    """A product was created or changed. Consumers keep the highest version."""
+
+    product_id: str = Field(min_length=1, max_length=128)
+    version: int = Field(
+        ge=0,
+        description="Grows with every change of the product; a lower or equal "
+        "version never replaces a stored one.",
+    )
+    title: str = Field(min_length=1, max_length=500)
+    description: str = Field(default="", max_length=20000)
+    brand: str | None = Field(default=None, max_length=200)
+    category_path: list[str] = Field(
+        default_factory=list, description="Category levels, root first."
+    )
+    price: float | None = Field(default=None, ge=0)
+    currency: str | None = Field(
+        default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217 code."
+    )
+    stock: int | None = Field(
+        default=None, ge=0, description="Units on hand; null means not tracked."
+    )
+    attributes: dict[str, AttributeValue] = Field(default_factory=dict)
+    image_url: str | None = Field(default=None, max_length=2000)
+
+
+class ProductDeletedV1(Payload):
+    """A product was removed. Upserts up to this version are ignored afterwards."""
+
+    product_id: str = Field(min_length=1, max_length=128)
+    version: int = Field(ge=0)
+
+
+class InteractionRecordedV1(Payload):
+    """A shopper interacted with a product within a session."""
+
+    kind: InteractionKind
+    session_id: str = Field(min_length=1, max_length=128)
+    user_id: str | None = Field(default=None, max_length=128)
+    product_id: str = Field(min_length=1, max_length=128)
+    occurred_at: datetime
+
+
 PAYLOADS: dict[str, type[Payload]] = {
     topics.DOCUMENT_UPLOADED.event_type: DocumentUploadedV1,
     topics.DOCUMENT_PARSED.event_type: DocumentParsedV1,
     topics.DOCUMENT_INDEXED.event_type: DocumentIndexedV1,
     topics.DOCUMENT_FAILED.event_type: DocumentFailedV1,
+    topics.CATALOG_PRODUCT_UPSERTED.event_type: ProductUpsertedV1,
+    topics.CATALOG_PRODUCT_DELETED.event_type: ProductDeletedV1,
+    topics.INTERACTION_RECORDED.event_type: InteractionRecordedV1,
 }

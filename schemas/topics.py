@@ -18,6 +18,9 @@ class TopicSpec:
     retention_ms: int = FOREVER
     cleanup_policy: str = "delete"
     partitions: int | None = None  # None: the TIDINGS_TOPIC_PARTITIONS setting
+    # Tidings stages (Faust agent names) that read the topic; the AsyncAPI
+    # document lists them as receive operations.
+    consumed_by: tuple[str, ...] = ()
 
     @property
     def dlq(self) -> str:
@@ -29,18 +32,21 @@ DOCUMENT_UPLOADED = TopicSpec(
     event_type="dev.tidings.document.uploaded.v1",
     key="document id",
     description="A file was stored in the object store and awaits parsing.",
+    consumed_by=("parse", "status"),
 )
 DOCUMENT_PARSED = TopicSpec(
     name="tidings.document.parsed.v1",
     event_type="dev.tidings.document.parsed.v1",
     key="document id",
     description="Page text was extracted and stored; it awaits chunking.",
+    consumed_by=("index", "status"),
 )
 DOCUMENT_INDEXED = TopicSpec(
     name="tidings.document.indexed.v1",
     event_type="dev.tidings.document.indexed.v1",
     key="document id",
     description="Chunks and embeddings are in Postgres; the document is searchable.",
+    consumed_by=("status",),
 )
 DOCUMENT_FAILED = TopicSpec(
     name="tidings.document.failed.v1",
@@ -48,6 +54,29 @@ DOCUMENT_FAILED = TopicSpec(
     key="document id",
     description="The document reached a final state without being indexed "
     "(failed or no_text), with a reason.",
+    consumed_by=("status",),
+)
+CATALOG_PRODUCT_UPSERTED = TopicSpec(
+    name="tidings.catalog.product-upserted.v1",
+    event_type="dev.tidings.catalog.product-upserted.v1",
+    key="tenant id:product id",
+    description="A product was created or changed; the highest version wins.",
+    consumed_by=("catalog",),
+)
+CATALOG_PRODUCT_DELETED = TopicSpec(
+    name="tidings.catalog.product-deleted.v1",
+    event_type="dev.tidings.catalog.product-deleted.v1",
+    key="tenant id:product id",
+    description="A product was removed; upserts of the same or a lower version "
+    "are ignored afterwards.",
+    consumed_by=("catalog",),
+)
+INTERACTION_RECORDED = TopicSpec(
+    name="tidings.interaction.recorded.v1",
+    event_type="dev.tidings.interaction.recorded.v1",
+    key="tenant id:session id",
+    description="A shopper viewed, clicked, added to cart or bought a product.",
+    consumed_by=("interactions",),
 )
 
 TOPICS: tuple[TopicSpec, ...] = (
@@ -55,6 +84,9 @@ TOPICS: tuple[TopicSpec, ...] = (
     DOCUMENT_PARSED,
     DOCUMENT_INDEXED,
     DOCUMENT_FAILED,
+    CATALOG_PRODUCT_UPSERTED,
+    CATALOG_PRODUCT_DELETED,
+    INTERACTION_RECORDED,
 )
 
 

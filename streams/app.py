@@ -12,6 +12,7 @@ import faust
 import structlog
 
 from schemas import topics
+from streams.catalog_agents import add_catalog_agents
 from streams.index import handle_parsed
 from streams.parse import handle_uploaded
 from streams.runtime import Runtime
@@ -89,6 +90,8 @@ def create_app(settings: Settings) -> faust.App:
     @app.agent(document_topics, name="status")
     async def status(stream: faust.StreamT) -> None:
         await consume("status", stream, handle_document_event)
+
+    add_catalog_agents(app, runtime, channel, consume)
 
     started_at = datetime.now(UTC)
 

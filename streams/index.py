@@ -8,6 +8,7 @@ import json
 import structlog
 
 from connectors.document_tables import ChunkRow, replace_chunks
+from connectors.embedder import Embedder
 from connectors.objectstore import ObjectStoreError
 from schemas import topics
 from schemas.envelope import CloudEvent
@@ -17,6 +18,7 @@ from streams.emit import emit
 from streams.runtime import Runtime
 from tidings.fulltext import segment_for_index
 from tidings.ids import chunk_id
+from tidings.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +42,29 @@ async def _fail(
     await emit(runtime, topics.DOCUMENT_FAILED, event, payload, parsed.document_id)
 
 
+async def build_chunk_rows(
+    document_id: str, pages: list[str], settings: Settings, embedder: Embedder
+) -> list[ChunkRow]:
+    """Chunk the page texts and embed the chunks; rebuilds call this too."""
+    chunks = chunk_pages(pages, settings.chunk_size, settings.chunk_overlap)
+    if not chunks:
+        return []
+
+    texts = [chunk.text for chunk in chunks]
+    embeddings = await asyncio.to_thread(embedder.encode, texts)
+    return [
+        ChunkRow(
+            chunk_id=chunk_id(document_id, chunk.index),
+            chunk_index=chunk.index,
+            page=chunk.page,
+            content=chunk.text,
+            search_text=segment_for_index(chunk.text),
+            embedding=embeddings[chunk.index],
+        )
+        for chunk in chunks
+    ]
+
+
 async def handle_parsed(event: CloudEvent, runtime: Runtime) -> None:
     assert runtime.store is not None
     assert runtime.embedder is not None
@@ -52,8 +77,10 @@ async def handle_parsed(event: CloudEvent, runtime: Runtime) -> None:
     except ObjectStoreError as exc:
         await _fail(runtime, event, parsed, "failed", "object_missing", str(exc))
         return
-    chunks = chunk_pages(body["pages"], settings.chunk_size, settings.chunk_overlap)
-    if not chunks:
+    rows = await build_chunk_rows(
+        parsed.document_id, body["pages"], settings, runtime.embedder
+    )
+    if not rows:
         await _fail(
             runtime,
             event,
@@ -64,19 +91,6 @@ async def handle_parsed(event: CloudEvent, runtime: Runtime) -> None:
         )
         return
 
-    texts = [chunk.text for chunk in chunks]
-    embeddings = await asyncio.to_thread(runtime.embedder.encode, texts)
-    rows = [
-        ChunkRow(
-            chunk_id=chunk_id(parsed.document_id, chunk.index),
-            chunk_index=chunk.index,
-            page=chunk.page,
-            content=chunk.text,
-            search_text=segment_for_index(chunk.text),
-            embedding=embeddings[chunk.index],
-        )
-        for chunk in chunks
-    ]
     async with runtime.pool.connection() as conn:
         await replace_chunks(conn, event.tenantid, parsed.document_id, rows)
 

@@ -32,6 +32,9 @@ TEST_ENV = {
     "TIDINGS_PARSE_TIMEOUT_SECONDS": "60",
     "TIDINGS_LOG_FORMAT": "json",
     "TIDINGS_LOG_LEVEL": "INFO",
+    # A tenant above 300 products gets its own HNSW index within seconds.
+    "TIDINGS_CATALOG_EXACT_SCAN_MAX_ROWS": "300",
+    "TIDINGS_CATALOG_INDEX_CHECK_SECONDS": "2",
 }
 
 

@@ -9,7 +9,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from tidings.catalog_import import catalog_app
 from tidings.client import ClientError, TidingsClient
+from tidings.history.commands import register as register_history_commands
 from tidings.logs import configure_logging
 from tidings.settings import get_settings
 
@@ -18,6 +20,7 @@ app = typer.Typer(
 )
 tenants_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
+app.add_typer(catalog_app, name="catalog")
 console = Console(soft_wrap=True)
 errors = Console(stderr=True)
 
@@ -194,6 +197,9 @@ def search(
             highlight=False,
         )
         console.print(f"    {hit['snippet']}", markup=False, highlight=False)
+
+
+register_history_commands(app)
 
 
 def main() -> None:

@@ -64,6 +64,9 @@ class TidingsClient:
     def document(self, document_id: str) -> dict[str, Any]:
         return self._request("GET", f"/v1/documents/{document_id}")
 
+    def upsert_products(self, products: list[dict[str, Any]]) -> dict[str, Any]:
+        return self._request("POST", "/v1/catalog/products", json=products)
+
     def search(self, query: str, limit: int) -> dict[str, Any]:
         return self._request(
             "GET", "/v1/search/documents", params={"q": query, "limit": limit}

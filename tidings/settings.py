@@ -121,6 +121,41 @@ class Settings(BaseSettings):
         default=120, ge=0, description="Characters shared by neighbouring chunks."
     )
 
+    catalog_max_batch: int = Field(
+        default=5000, ge=1, description="Most products one catalog request may carry."
+    )
+    catalog_exact_scan_max_rows: int = Field(
+        default=10000,
+        ge=0,
+        description="Tenants with at most this many products get exact vector "
+        "search; larger ones get their own HNSW index.",
+    )
+    catalog_index_check_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often a worker looks for tenants that need an HNSW "
+        "index, seconds.",
+    )
+    catalog_hnsw_ef_search: int = Field(
+        default=100,
+        ge=10,
+        le=1000,
+        description="hnsw.ef_search for per-tenant vector indexes (recall vs speed).",
+    )
+    catalog_vector_min_similarity: float = Field(
+        default=0.35,
+        ge=-1.0,
+        le=1.0,
+        description="Cosine similarity a product needs to match a query by its "
+        "embedding alone.",
+    )
+    catalog_result_cache_size: int = Field(
+        default=2000, ge=0, description="Search results cached per API process."
+    )
+    catalog_embedding_cache_size: int = Field(
+        default=10000, ge=0, description="Query embeddings cached per API process."
+    )
+
     worker_id: str = Field(
         default="worker-1", description="Name of this worker in logs and Faust."
     )

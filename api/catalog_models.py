@@ -1,0 +1,162 @@
+"""Request and response models of the catalog, search and recommendation API."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.events import AttributeValue, InteractionKind
+
+PRODUCT_ID_PATTERN = r"^[\w.:\-]{1,128}$"
+
+ProductSort = Literal["relevance", "price_asc", "price_desc", "newest"]
+
+
+class ProductCreate(BaseModel):
+    """A product as the caller sends it; `version` defaults to the time the API
+    accepts it, in microseconds since the Unix epoch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: str = Field(pattern=PRODUCT_ID_PATTERN)
+    version: int | None = Field(
+        default=None,
+        ge=0,
+        description="Grows with each change. Use one scheme per tenant: either "
+        "always send it, or never.",
+    )
+    title: str = Field(min_length=1, max_length=500)
+    description: str = Field(default="", max_length=20000)
+    brand: str | None = Field(default=None, max_length=200)
+    category_path: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        description='Category levels, root first, e.g. ["Men", "Tops"].',
+    )
+    price: float | None = Field(default=None, ge=0)
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    stock: int | None = Field(
+        default=None, ge=0, description="Units on hand; null means not tracked."
+    )
+    attributes: dict[str, AttributeValue] = Field(default_factory=dict)
+    image_url: str | None = Field(default=None, max_length=2000)
+
+
+class ProductAccepted(BaseModel):
+    product_id: str
+    version: int
+    event_id: str
+
+
+class CatalogAccepted(BaseModel):
+    accepted: int
+    products: list[ProductAccepted]
+
+
+class ProductPublic(BaseModel):
+    product_id: str
+    version: int
+    title: str
+    description: str
+    brand: str | None
+    category_path: list[str]
+    price: float | None
+    currency: str | None
+    stock: int | None
+    attributes: dict[str, AttributeValue]
+    image_url: str | None
+    updated_at: datetime
+
+
+class ProductSummary(BaseModel):
+    product_id: str
+    title: str
+    brand: str | None
+    category_path: list[str]
+    price: float | None
+    currency: str | None
+    stock: int | None
+    image_url: str | None
+
+
+class Highlights(BaseModel):
+    title: str = Field(description="HTML-escaped title, query terms in <mark>.")
+    snippet: str = Field(
+        description="HTML-escaped window of the description, query terms in <mark>."
+    )
+
+
+class ProductHit(ProductSummary):
+    score: float
+    matched_by: list[str] = Field(description='"text", "vector" or both.')
+    highlights: Highlights
+
+
+class FacetCount(BaseModel):
+    value: str
+    count: int
+
+
+class PriceBucket(BaseModel):
+    min: float = Field(description="Lower bound, inclusive.")
+    max: float = Field(description="Upper bound, exclusive.")
+    count: int
+
+
+class Facets(BaseModel):
+    categories: list[FacetCount] = Field(
+        description='Counts per category path prefix (levels joined by "/").'
+    )
+    brands: list[FacetCount]
+    price: list[PriceBucket]
+
+
+class ProductSearchResults(BaseModel):
+    query: str
+    corrected_query: str | None = Field(
+        description="The query after typo correction, when that was needed."
+    )
+    total: int
+    limit: int
+    offset: int
+    sort: ProductSort
+    hits: list[ProductHit]
+    facets: Facets | None
+
+
+class InteractionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: InteractionKind
+    session_id: str = Field(min_length=1, max_length=128)
+    user_id: str | None = Field(default=None, max_length=128)
+    product_id: str = Field(pattern=PRODUCT_ID_PATTERN)
+    occurred_at: datetime | None = Field(
+        default=None, description="Defaults to the time the API accepts it."
+    )
+    interaction_id: str | None = Field(
+        default=None,
+        max_length=128,
+        description="The caller's id; sending the same id again is a no-op.",
+    )
+
+
+class InteractionsAccepted(BaseModel):
+    accepted: int
+    event_ids: list[str]
+
+
+class Recommendation(ProductSummary):
+    score: float = Field(
+        description="Cosine similarity for `similar`, the number of shared "
+        "sessions for the together lists."
+    )
+
+
+class Recommendations(BaseModel):
+    product_id: str | None
+    session_id: str | None
+    user_id: str | None
+    similar: list[Recommendation]
+    bought_together: list[Recommendation]
+    viewed_together: list[Recommendation]

@@ -1,0 +1,144 @@
+"""One product search from request to response: caches, vector candidates,
+the hybrid statements, the typo fallback and highlighting."""
+
+import asyncio
+import dataclasses
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import Depends
+
+from api.catalog_cache import CatalogCaches, get_catalog_caches
+from api.catalog_models import (
+    Facets,
+    Highlights,
+    ProductHit,
+    ProductSearchResults,
+)
+from api.deps import Services
+from api.highlight import highlight, snippet
+from api.product_search import ProductQuery, SearchPage, search_page, window_for
+from api.typo import correct_query
+from api.vector_search import CatalogState, nearest_products, read_catalog_state
+from connectors.embedder import Embedder
+from tidings.catalog_text import fold, query_terms, query_text
+
+# The typo fallback runs when full-text search matches fewer products.
+TYPO_FALLBACK_BELOW = 3
+# Above this share of unknown tokens a query is searched by full text only.
+MAX_UNKNOWN_TOKEN_SHARE = 0.5
+
+CachesDep = Annotated[CatalogCaches, Depends(get_catalog_caches)]
+
+
+def unknown_token_share(embedder: Embedder, text: str) -> float:
+    """Return the share of the text's tokens that the model's vocabulary lacks."""
+    tokenizer = embedder.model.tokenizer
+    tokens = tokenizer.tokenize(text)
+    if not tokens:
+        return 1.0
+    return sum(token == tokenizer.unk_token for token in tokens) / len(tokens)
+
+
+async def embed_query(
+    services: Services, caches: CatalogCaches, text: str
+) -> np.ndarray | None:
+    """Return the query's embedding, from the cache when it was seen before.
+
+    Returns None when the model does not know most of the query's tokens,
+    because such an embedding carries little meaning: all-MiniLM-L6-v2, the
+    default model, turns most Chinese characters into [UNK].
+    """
+    folded = fold(text)
+    cached = caches.embeddings.get(folded)
+    if cached is not None:
+        return cached if cached.size else None
+    embedder = services.embedder
+    if unknown_token_share(embedder, folded) > MAX_UNKNOWN_TOKEN_SHARE:
+        caches.embeddings.put(folded, np.zeros(0, dtype=np.float32))
+        return None
+    vectors = await asyncio.to_thread(embedder.encode, [folded])
+    embedding: np.ndarray = vectors[0]
+    caches.embeddings.put(folded, embedding)
+    return embedding
+
+
+def _hit(row: dict[str, Any], terms: list[str]) -> ProductHit:
+    description = row.pop("description")
+    return ProductHit(
+        **row,
+        highlights=Highlights(
+            title=highlight(row["title"], terms),
+            snippet=snippet(description, terms),
+        ),
+    )
+
+
+async def _run_search(
+    services: Services,
+    tenant_id: str,
+    state: CatalogState,
+    query: str,
+    embedding: np.ndarray | None,
+    shape: ProductQuery,
+) -> tuple[SearchPage, str | None]:
+    settings = services.settings
+    min_similarity = settings.catalog_vector_min_similarity
+    async with services.pool.connection() as conn, conn.transaction():
+        vector: list[tuple[str, float]] = []
+        if embedding is not None:
+            vector = await nearest_products(
+                conn,
+                tenant_id,
+                state,
+                embedding,
+                window_for(shape.limit, shape.offset),
+                shape.filters,
+                settings.catalog_hnsw_ef_search,
+            )
+        page = await search_page(conn, tenant_id, shape, vector, min_similarity)
+        if not query or page.text_matches >= TYPO_FALLBACK_BELOW:
+            return page, None
+
+        corrected = await correct_query(conn, tenant_id, query)
+        if corrected is None:
+            return page, None
+        retry = dataclasses.replace(shape, text=query_text(corrected))
+        second = await search_page(conn, tenant_id, retry, vector, min_similarity)
+        if second.text_matches > page.text_matches:
+            return second, corrected
+        return page, None
+
+
+async def search_products(
+    services: Services,
+    caches: CatalogCaches,
+    tenant_id: str,
+    query: str,
+    shape: ProductQuery,
+) -> ProductSearchResults:
+    """Run one search, or return the cached result while the catalog is unchanged."""
+    embedding = await embed_query(services, caches, query) if query else None
+    async with services.pool.connection() as conn:
+        state = await read_catalog_state(conn, tenant_id)
+    cache_key = (query, shape)
+    cached = caches.results.get(tenant_id, state.version, cache_key)
+    if isinstance(cached, ProductSearchResults):
+        return cached
+
+    page, corrected = await _run_search(
+        services, tenant_id, state, query, embedding, shape
+    )
+    terms = query_terms(corrected or query) if query else []
+    results = ProductSearchResults(
+        query=query,
+        corrected_query=corrected,
+        total=page.total,
+        limit=shape.limit,
+        offset=shape.offset,
+        sort=shape.sort,  # type: ignore[arg-type]
+        hits=[_hit(row, terms) for row in page.rows],
+        facets=Facets(**page.facets) if shape.facets else None,
+    )
+    caches.results.put(tenant_id, state.version, cache_key, results)
+    return results

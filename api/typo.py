@@ -1,0 +1,74 @@
+"""One-edit typo correction of Latin-script query words.
+
+The catalog stage stores each tenant's words with their trigrams in
+`catalog_terms`. A query word of at least TYPO_MIN_LENGTH letters that is not
+among them is replaced by a stored word one edit away, found through shared
+trigrams and confirmed in Python. pg_trgm would do the same in SQL, but the
+embedded Postgres (pgserver 0.1.4) does not ship it.
+"""
+
+import re
+
+from psycopg import AsyncConnection
+
+from tidings.catalog_text import TYPO_MIN_LENGTH, fold, trigrams, within_one_edit
+
+CANDIDATES = 50
+
+KNOWN_SQL = """
+SELECT term FROM catalog_terms WHERE tenant_id = %s AND term = ANY(%s)
+"""
+
+# Terms sharing the most trigrams come first; one edit changes at most three.
+CANDIDATES_SQL = """
+SELECT term FROM catalog_terms
+WHERE tenant_id = %(tenant)s AND trigrams && %(trigrams)s
+  AND length(term) BETWEEN %(shortest)s AND %(longest)s
+ORDER BY cardinality(ARRAY(
+    SELECT unnest(trigrams) INTERSECT SELECT unnest(%(trigrams)s::text[])
+)) DESC, term
+LIMIT %(limit)s
+"""
+
+_WORD = re.compile(r"[a-z\u00e0-\u024f]+")
+
+
+async def _correction(conn: AsyncConnection, tenant_id: str, word: str) -> str | None:
+    cursor = await conn.execute(
+        CANDIDATES_SQL,
+        {
+            "tenant": tenant_id,
+            "trigrams": trigrams(word),
+            "shortest": len(word) - 1,
+            "longest": len(word) + 1,
+            "limit": CANDIDATES,
+        },
+    )
+    for (term,) in await cursor.fetchall():
+        if within_one_edit(word, term):
+            return str(term)
+    return None
+
+
+async def correct_query(
+    conn: AsyncConnection, tenant_id: str, query: str
+) -> str | None:
+    """Return the folded query with unknown words corrected, or None when no
+    word needed or found a correction."""
+    text = fold(query).lower()
+    words = {w for w in _WORD.findall(text) if len(w) >= TYPO_MIN_LENGTH}
+    if not words:
+        return None
+    cursor = await conn.execute(KNOWN_SQL, (tenant_id, sorted(words)))
+    known = {row[0] for row in await cursor.fetchall()}
+
+    corrections = {}
+    for word in sorted(words - known):
+        term = await _correction(conn, tenant_id, word)
+        if term is not None:
+            corrections[word] = term
+    if not corrections:
+        return None
+    return _WORD.sub(
+        lambda match: corrections.get(match.group(0), match.group(0)), text
+    )

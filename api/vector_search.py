@@ -1,0 +1,94 @@
+"""Nearest products by embedding, isolated per tenant.
+
+A tenant's vector search never walks an index that contains other tenants'
+rows (see streams/vector_indexes.py). A tenant with a recorded partial HNSW
+index is searched through it, with the tenant id as a literal so that the
+planner can match the index predicate even in a cached generic plan.
+Extra filters apply after the HNSW walk, so when they leave fewer than `k`
+rows the search runs again as an exact scan of the filtered rows. Every
+other tenant is small and always gets an exact scan.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from psycopg import AsyncConnection, sql
+
+from api.product_filters import ProductFilters
+
+
+@dataclass(frozen=True)
+class CatalogState:
+    version: int
+    vector_index: str | None
+
+
+async def read_catalog_state(conn: AsyncConnection, tenant_id: str) -> CatalogState:
+    cursor = await conn.execute(
+        "SELECT version, vector_index FROM catalog_state WHERE tenant_id = %s",
+        (tenant_id,),
+    )
+    row = await cursor.fetchone()
+    if row is None:
+        return CatalogState(version=0, vector_index=None)
+    return CatalogState(version=int(row[0]), vector_index=row[1])
+
+
+# "+ 0" turns the ORDER BY into an expression no index provides, which forces
+# an exact scan even where an HNSW index exists.
+_EXACT_ORDER = sql.SQL("(p.embedding <=> %(embedding)s) + 0")
+_INDEX_ORDER = sql.SQL("p.embedding <=> %(embedding)s")
+
+
+def nearest_sql(
+    tenant_id: str, filters: ProductFilters, *, use_index: bool
+) -> tuple[sql.Composed, dict[str, object]]:
+    """Return the nearest-neighbour statement and its filter parameters."""
+    condition, params = filters.where(tenant_id)
+    if use_index:
+        condition = sql.SQL("{} AND p.tenant_id = {}").format(
+            condition, sql.Literal(tenant_id)
+        )
+    statement = sql.SQL(
+        "SELECT p.product_id, 1 - (p.embedding <=> %(embedding)s) AS similarity "
+        "FROM products p WHERE {condition} ORDER BY {order} LIMIT %(k)s"
+    ).format(condition=condition, order=_INDEX_ORDER if use_index else _EXACT_ORDER)
+    return statement, params
+
+
+async def _run(
+    conn: AsyncConnection,
+    statement: sql.Composed,
+    params: dict[str, object],
+    embedding: np.ndarray,
+    k: int,
+) -> list[tuple[str, float]]:
+    cursor = await conn.execute(statement, {**params, "embedding": embedding, "k": k})
+    return [(row[0], float(row[1])) for row in await cursor.fetchall()]
+
+
+async def nearest_products(
+    conn: AsyncConnection,
+    tenant_id: str,
+    state: CatalogState,
+    embedding: np.ndarray,
+    k: int,
+    filters: ProductFilters,
+    ef_search: int,
+) -> list[tuple[str, float]]:
+    """Return up to `k` (product id, cosine similarity) pairs, nearest first.
+
+    Must run inside a transaction, which scopes the `hnsw.ef_search` setting.
+    """
+    if state.vector_index is not None:
+        await conn.execute(
+            sql.SQL("SET LOCAL hnsw.ef_search = {}").format(
+                sql.Literal(max(ef_search, k))
+            )
+        )
+        statement, params = nearest_sql(tenant_id, filters, use_index=True)
+        rows = await _run(conn, statement, params, embedding, k)
+        if len(rows) >= k or not filters.active:
+            return rows
+    statement, params = nearest_sql(tenant_id, filters, use_index=False)
+    return await _run(conn, statement, params, embedding, k)

@@ -1,0 +1,518 @@
+"""Benchmark: product search over 100,000 products.
+
+Starts its own stack (like the tests, on other ports and its own data
+folder), loads 100,000 products built from the corpus catalogs with
+variations through `POST /v1/catalog/products`, and reports:
+
+- latency p50/p95/p99 and requests/s of `GET /v1/search/products` at 1, 8
+  and 32 concurrent clients, on the large tenant (real user queries);
+- the same search code run in this process straight against Postgres at one
+  client, so the service's overhead shows as a ratio;
+- recall@10 of the vector part against an exact scan, for the large tenant
+  (its own HNSW index), with a filter, and for a small tenant;
+- nDCG@10 of hybrid, full-text only and vector only on a judged query set,
+  Chinese and English apart, on a tenant that contains each corpus product once.
+
+Usage: .venv/bin/python bench/product_search.py [--seconds N] [--naive-baseline]
+"""
+
+import argparse
+import asyncio
+import math
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+import httpx  # noqa: E402
+import numpy as np  # noqa: E402
+import psycopg  # noqa: E402
+from psycopg_pool import AsyncConnectionPool  # noqa: E402
+
+from api.product_filters import ProductFilters  # noqa: E402
+from api.product_search import ProductQuery, search_page  # noqa: E402
+from api.product_search_service import (  # noqa: E402
+    MAX_UNKNOWN_TOKEN_SHARE,
+    _run_search,
+    unknown_token_share,
+)
+from api.vector_search import (  # noqa: E402
+    nearest_products,
+    nearest_sql,
+    read_catalog_state,
+)
+from bench.catalog_data import (  # noqa: E402
+    JudgedQuery,
+    corpus_base,
+    judged_queries,
+    real_queries,
+    varied_catalog,
+)
+from connectors.embedder import Embedder  # noqa: E402
+from connectors.postgres import open_pool  # noqa: E402
+from tests import stack as test_stack  # noqa: E402
+from tidings.catalog_text import fold, query_text  # noqa: E402
+from tidings.settings import Settings  # noqa: E402
+from tidings.tenants import create_tenant  # noqa: E402
+
+TOTAL_PRODUCTS = 100_000
+SMALL_TENANTS = 3
+SMALL_TENANT_PRODUCTS = 1_000
+CONCURRENCY = (1, 8, 32)
+BATCH = 2_000
+RECALL_QUERIES = 200
+
+BENCH_ENV = {
+    "TIDINGS_DATA_DIR": str(REPO_ROOT / "var" / "bench-catalog"),
+    "TIDINGS_KAFKA_PORT": "39192",
+    "TIDINGS_KAFKA_CONTROLLER_PORT": "39193",
+    "TIDINGS_API_PORT": "38100",
+    "TIDINGS_LOG_LEVEL": "WARNING",
+    # Every request runs the search; query embeddings stay cached.
+    "TIDINGS_CATALOG_RESULT_CACHE_SIZE": "0",
+    "TIDINGS_CATALOG_INDEX_CHECK_SECONDS": "5",
+    "TIDINGS_CATALOG_EXACT_SCAN_MAX_ROWS": "10000",
+}
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))
+    return ordered[index]
+
+
+def latency_row(label: str, latencies: list[float], seconds: float) -> str:
+    ms = [value * 1000 for value in latencies]
+    return (
+        f"| {label} | {len(ms)} | {percentile(ms, 0.5):.1f} | "
+        f"{percentile(ms, 0.95):.1f} | {percentile(ms, 0.99):.1f} | "
+        f"{len(ms) / seconds:.1f} |"
+    )
+
+
+# Loading
+
+
+async def post_catalog(api_url: str, key: str, products: list[dict]) -> None:
+    headers = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(
+        base_url=api_url, headers=headers, timeout=300
+    ) as client:
+        semaphore = asyncio.Semaphore(2)
+
+        async def post(batch: list[dict]) -> None:
+            async with semaphore:
+                response = await client.post("/v1/catalog/products", json=batch)
+                response.raise_for_status()
+
+        await asyncio.gather(
+            *(post(products[i : i + BATCH]) for i in range(0, len(products), BATCH))
+        )
+
+
+def wait_for(database_url: str, sql: str, done: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with psycopg.connect(database_url) as conn:
+            value = conn.execute(sql).fetchone()
+        if done(value):
+            return
+        time.sleep(2)
+    raise RuntimeError(f"timed out after {timeout}s waiting for: {sql}")
+
+
+# Latency
+
+
+async def http_latencies(
+    api_url: str, key: str, queries: list[str], clients: int, seconds: float
+) -> tuple[list[float], float]:
+    latencies: list[float] = []
+    counter = iter(range(10**9))
+    limits = httpx.Limits(max_connections=clients)
+    headers = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(
+        base_url=api_url, headers=headers, limits=limits, timeout=60
+    ) as client:
+        started = time.perf_counter()
+        deadline = started + seconds
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                query = queries[next(counter) % len(queries)]
+                begin = time.perf_counter()
+                response = await client.get(
+                    "/v1/search/products", params={"q": query, "limit": 10}
+                )
+                response.raise_for_status()
+                latencies.append(time.perf_counter() - begin)
+
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return latencies, elapsed
+
+
+def embed_queries(embedder: Embedder, queries: list[str]) -> list[np.ndarray | None]:
+    """Embed as the API does: None for queries the model mostly cannot read."""
+    folded = [fold(query) for query in queries]
+    vectors = embedder.encode(folded)
+    return [
+        None if unknown_token_share(embedder, text) > MAX_UNKNOWN_TOKEN_SHARE else v
+        for text, v in zip(folded, vectors, strict=True)
+    ]
+
+
+def search_shape(query: str, limit: int = 10) -> ProductQuery:
+    return ProductQuery(
+        text=query_text(query),
+        filters=ProductFilters(),
+        sort="relevance",
+        limit=limit,
+        offset=0,
+        facets=True,
+    )
+
+
+async def direct_latencies(
+    pool: AsyncConnectionPool,
+    settings: Settings,
+    tenant_id: str,
+    queries: list[str],
+    embeddings: list[np.ndarray | None],
+    seconds: float,
+) -> tuple[list[float], float]:
+    """Run the service's search code against Postgres, without HTTP."""
+    services = SimpleNamespace(settings=settings, pool=pool)
+    latencies = []
+    started = time.perf_counter()
+    number = 0
+    while time.perf_counter() - started < seconds:
+        query = queries[number % len(queries)]
+        embedding = embeddings[number % len(queries)]
+        number += 1
+        begin = time.perf_counter()
+        async with pool.connection() as conn:
+            state = await read_catalog_state(conn, tenant_id)
+        await _run_search(
+            services,  # type: ignore[arg-type]
+            tenant_id,
+            state,
+            query,
+            embedding,
+            search_shape(query),
+        )
+        latencies.append(time.perf_counter() - begin)
+    return latencies, time.perf_counter() - started
+
+
+# Recall
+
+
+async def exact_neighbours(
+    pool: AsyncConnectionPool,
+    tenant_id: str,
+    embedding: np.ndarray,
+    filters: ProductFilters,
+) -> list[str]:
+    statement, params = nearest_sql(tenant_id, filters, use_index=False)
+    async with pool.connection() as conn:
+        cursor = await conn.execute(
+            statement, {**params, "embedding": embedding, "k": 10}
+        )
+        return [row[0] for row in await cursor.fetchall()]
+
+
+async def recall_at_10(
+    pool: AsyncConnectionPool,
+    settings: Settings,
+    tenant_id: str,
+    embeddings: list[np.ndarray],
+    filters: list[ProductFilters],
+) -> tuple[float, float]:
+    """Return mean recall@10 and the mean number of rows returned."""
+    recalls = []
+    returned = []
+    async with pool.connection() as conn:
+        state = await read_catalog_state(conn, tenant_id)
+    for embedding, condition in zip(embeddings, filters, strict=True):
+        async with pool.connection() as conn, conn.transaction():
+            found = await nearest_products(
+                conn,
+                tenant_id,
+                state,
+                embedding,
+                10,
+                condition,
+                settings.catalog_hnsw_ef_search,
+            )
+        exact = await exact_neighbours(pool, tenant_id, embedding, condition)
+        ids = {pid for pid, _ in found}
+        if exact:
+            recalls.append(len(ids & set(exact)) / len(exact))
+            returned.append(len(found))
+    return statistics.mean(recalls), statistics.mean(returned)
+
+
+async def naive_shared_index(
+    pool: AsyncConnectionPool,
+    settings: Settings,
+    tenant_id: str,
+    embeddings: list[np.ndarray],
+) -> tuple[float, float]:
+    """Build one HNSW index over all tenants, as the naive design would, and
+    measure a small tenant's recall@10 through it; then drop it."""
+    async with pool.connection() as conn:
+        await conn.set_autocommit(True)
+        await conn.execute("SET maintenance_work_mem = '512MB'")
+        await conn.execute(
+            "CREATE INDEX products_embedding_shared ON products "
+            "USING hnsw (embedding vector_cosine_ops)"
+        )
+        await conn.execute("ANALYZE products")
+        await conn.set_autocommit(False)
+    recalls, returned = [], []
+    try:
+        for embedding in embeddings:
+            async with pool.connection() as conn, conn.transaction():
+                await conn.execute(
+                    f"SET LOCAL hnsw.ef_search = {settings.catalog_hnsw_ef_search}"
+                )
+                cursor = await conn.execute(
+                    "SELECT product_id FROM products WHERE tenant_id = %s "
+                    "ORDER BY embedding <=> %s LIMIT 10",
+                    (tenant_id, embedding),
+                )
+                found = {row[0] for row in await cursor.fetchall()}
+            exact = await exact_neighbours(pool, tenant_id, embedding, ProductFilters())
+            recalls.append(len(found & set(exact)) / len(exact))
+            returned.append(len(found))
+    finally:
+        async with pool.connection() as conn:
+            await conn.set_autocommit(True)
+            await conn.execute("DROP INDEX products_embedding_shared")
+    return statistics.mean(recalls), statistics.mean(returned)
+
+
+# Relevance
+
+
+def ndcg_at_10(ranked: list[str], grades: dict[str, int]) -> float:
+    gains = [(2 ** grades.get(pid, 0) - 1) for pid in ranked[:10]]
+    dcg = sum(gain / math.log2(i + 2) for i, gain in enumerate(gains))
+    ideal = sorted((2**g - 1 for g in grades.values()), reverse=True)[:10]
+    idcg = sum(gain / math.log2(i + 2) for i, gain in enumerate(ideal))
+    return dcg / idcg if idcg else 0.0
+
+
+async def relevance(
+    api_url: str,
+    key: str,
+    pool: AsyncConnectionPool,
+    tenant_id: str,
+    judged: list[JudgedQuery],
+    embedder: Embedder,
+) -> dict[tuple[str, str], float]:
+    """Return mean nDCG@10 per (language, mode)."""
+    scores: dict[tuple[str, str], list[float]] = {}
+    headers = {"Authorization": f"Bearer {key}"}
+    raw = embedder.encode([fold(j.query) for j in judged])
+    async with httpx.AsyncClient(base_url=api_url, headers=headers) as client:
+        for item, embedding in zip(judged, raw, strict=True):
+            response = await client.get(
+                "/v1/search/products",
+                params={"q": item.query, "limit": 10, "facets": "false"},
+            )
+            hybrid = [hit["product_id"] for hit in response.json()["hits"]]
+            async with pool.connection() as conn, conn.transaction():
+                page = await search_page(
+                    conn, tenant_id, search_shape(item.query), [], 1.0
+                )
+                state = await read_catalog_state(conn, tenant_id)
+                nearest = await nearest_products(
+                    conn, tenant_id, state, embedding, 10, ProductFilters(), 100
+                )
+            runs = {
+                "hybrid": hybrid,
+                "full-text": [row["product_id"] for row in page.rows],
+                "vector": [pid for pid, _ in nearest],
+            }
+            for mode, ranked in runs.items():
+                key_ = (item.language, mode)
+                scores.setdefault(key_, []).append(ndcg_at_10(ranked, item.grades))
+    return {key_: statistics.mean(values) for key_, values in scores.items()}
+
+
+# Main
+
+
+def tenant_catalogs() -> dict[str, list[dict]]:
+    base = corpus_base()
+    large = TOTAL_PRODUCTS - len(base) - SMALL_TENANTS * SMALL_TENANT_PRODUCTS
+    catalogs = {
+        "judged": [{**p, "version": 1} for p in base],
+        "large": varied_catalog(base, large),
+    }
+    for number in range(SMALL_TENANTS):
+        rng = random.Random(number)
+        shuffled = rng.sample(base, len(base))
+        catalogs[f"small-{number}"] = varied_catalog(shuffled, SMALL_TENANT_PRODUCTS)
+    return catalogs
+
+
+async def measure(stack: test_stack.Stack, args: argparse.Namespace) -> None:
+    catalogs = tenant_catalogs()
+    keys: dict[str, tuple[str, str]] = {}
+    with psycopg.connect(stack.database_url) as conn:
+        for name in catalogs:
+            keys[name] = create_tenant(conn, f"bench-{name}")
+
+    started = time.perf_counter()
+    for name, products in catalogs.items():
+        await post_catalog(stack.api_url, keys[name][1], products)
+    accepted = time.perf_counter() - started
+    wait_for(
+        stack.database_url,
+        "SELECT count(*) FROM products",
+        lambda row: row[0] >= TOTAL_PRODUCTS,
+        3600,
+    )
+    materialized = time.perf_counter() - started
+    large_id, large_key = keys["large"]
+    wait_for(
+        stack.database_url,
+        f"SELECT vector_index FROM catalog_state WHERE tenant_id = '{large_id}'",
+        lambda row: row is not None and row[0] is not None,
+        3600,
+    )
+    indexed = time.perf_counter() - started
+
+    settings = Settings(database_url=stack.database_url)
+    embedder = Embedder(settings.embedding_model)
+    base = catalogs["judged"]
+    judged = judged_queries(base)
+    load_queries = [j.query for j in judged] + real_queries(100)
+    pool = await open_pool(stack.database_url, max_size=4)
+    try:
+        print(
+            f"products: {TOTAL_PRODUCTS} in {len(catalogs)} tenants; large "
+            f"tenant {len(catalogs['large'])}"
+        )
+        print(
+            f"accepted by the API in {accepted:.0f} s, materialized after "
+            f"{materialized:.0f} s ({TOTAL_PRODUCTS / materialized:.0f} "
+            f"products/s), large tenant's HNSW index ready after {indexed:.0f} s"
+        )
+        print(
+            f"load queries: {len(load_queries)} ({len(judged)} judged, "
+            "200 real Wayfair and Taobao queries)\n"
+        )
+
+        await http_latencies(stack.api_url, large_key, load_queries, 4, 10)
+        print("| clients | requests | p50 ms | p95 ms | p99 ms | req/s |")
+        print("| --- | --- | --- | --- | --- | --- |")
+        for clients in CONCURRENCY:
+            latencies, elapsed = await http_latencies(
+                stack.api_url, large_key, load_queries, clients, args.seconds
+            )
+            print(latency_row(f"HTTP, {clients}", latencies, elapsed))
+            if clients == 1:
+                service_p50 = percentile(latencies, 0.5)
+        embeddings = embed_queries(embedder, load_queries)
+        latencies, elapsed = await direct_latencies(
+            pool, settings, large_id, load_queries, embeddings, args.seconds
+        )
+        print(latency_row("same code on Postgres, 1", latencies, elapsed))
+        print(
+            f"\nservice / direct p50 at 1 client: "
+            f"{service_p50 / percentile(latencies, 0.5):.2f}\n"
+        )
+
+        await report_recall(pool, settings, catalogs, keys, embedder, args)
+        scores = await relevance(
+            stack.api_url, keys["judged"][1], pool, keys["judged"][0], judged, embedder
+        )
+        counts = {
+            lang: sum(j.language == lang for j in judged) for lang in ("zh", "en")
+        }
+        print("\n| queries | hybrid | full-text | vector |")
+        print("| --- | --- | --- | --- |")
+        for lang, label in (("zh", "Chinese"), ("en", "English")):
+            print(
+                f"| {label} ({counts[lang]}) | {scores[(lang, 'hybrid')]:.3f} | "
+                f"{scores[(lang, 'full-text')]:.3f} | {scores[(lang, 'vector')]:.3f} |"
+            )
+    finally:
+        await pool.close()
+
+
+async def report_recall(
+    pool: AsyncConnectionPool,
+    settings: Settings,
+    catalogs: dict[str, list[dict]],
+    keys: dict[str, tuple[str, str]],
+    embedder: Embedder,
+    args: argparse.Namespace,
+) -> None:
+    rng = random.Random(7)
+    sample = rng.sample(catalogs["large"], RECALL_QUERIES)
+    vectors = list(embedder.encode([fold(p["title"]) for p in sample]))
+    unfiltered = [ProductFilters()] * len(sample)
+    by_category = [
+        ProductFilters(categories=tuple(p["category_path"][:1]), in_stock=True)
+        for p in sample
+    ]
+    small_id = keys["small-0"][0]
+    rows = [
+        ("large tenant (own HNSW index)", keys["large"][0], unfiltered),
+        ("large tenant, category + in-stock filter", keys["large"][0], by_category),
+        ("small tenant (exact scan)", small_id, unfiltered),
+    ]
+    print(f"| recall@10, {RECALL_QUERIES} queries | recall | rows returned |")
+    print("| --- | --- | --- |")
+    for label, tenant_id, filters in rows:
+        recall, returned = await recall_at_10(
+            pool, settings, tenant_id, vectors, filters
+        )
+        print(f"| {label} | {recall:.3f} | {returned:.1f} |")
+    if args.naive_baseline:
+        recall, returned = await naive_shared_index(pool, settings, small_id, vectors)
+        print(
+            f"| small tenant through one shared HNSW index | {recall:.3f} | "
+            f"{returned:.1f} |"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--seconds", type=float, default=20, help="Seconds per latency run."
+    )
+    parser.add_argument(
+        "--naive-baseline",
+        action="store_true",
+        help="Also build one HNSW index over all tenants to show its recall.",
+    )
+    args = parser.parse_args()
+
+    test_stack.TEST_ENV.update(BENCH_ENV)
+    stack = test_stack.start_stack()
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
+    try:
+        asyncio.run(measure(stack, args))
+    finally:
+        test_stack.stop_stack(stack.process)
+
+
+if __name__ == "__main__":
+    main()

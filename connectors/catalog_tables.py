@@ -1,0 +1,201 @@
+"""Postgres tables materialized from catalog events.
+
+Versions decide every write, so the outcome does not depend on the order in
+which events arrive. An upsert replaces a stored product only with a higher
+version. A delete leaves a tombstone that blocks upserts of the same or a
+lower version. Replaying an event changes nothing.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb
+
+from schemas.events import AttributeValue, ProductDeletedV1, ProductUpsertedV1
+from tidings.catalog_text import index_text, latin_words, trigrams
+
+CATEGORY_SEPARATOR = "/"
+
+
+@dataclass(frozen=True)
+class ProductUpsert:
+    tenant_id: str
+    event_id: str
+    time: datetime
+    product: ProductUpsertedV1
+    embedding: np.ndarray
+
+
+@dataclass(frozen=True)
+class ProductDelete:
+    tenant_id: str
+    time: datetime
+    product: ProductDeletedV1
+
+
+def category_prefixes(path: list[str]) -> list[str]:
+    """Return every prefix of a category path: [A, B] -> ["A", "A/B"]."""
+    return [CATEGORY_SEPARATOR.join(path[: depth + 1]) for depth in range(len(path))]
+
+
+def attribute_values(value: AttributeValue) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    return [
+        str(item).lower() if isinstance(item, bool) else str(item) for item in values
+    ]
+
+
+def attribute_pairs(attributes: dict[str, AttributeValue]) -> list[str]:
+    """Return "name=value" for every value, the form attribute filters match."""
+    return sorted(
+        f"{name}={item}"
+        for name, value in attributes.items()
+        for item in attribute_values(value)
+    )
+
+
+def _attribute_text(attributes: dict[str, AttributeValue]) -> str:
+    return " ".join(" ".join(attribute_values(value)) for value in attributes.values())
+
+
+def upsert_params(change: ProductUpsert) -> dict[str, object]:
+    """Return the SQL parameters of one product row."""
+    product = change.product
+    brand_and_categories = " ".join([product.brand or "", *product.category_path])
+    return {
+        "tenant": change.tenant_id,
+        "product_id": product.product_id,
+        "version": product.version,
+        "title": product.title,
+        "description": product.description,
+        "brand": product.brand,
+        "category_path": product.category_path,
+        "category_prefixes": category_prefixes(product.category_path),
+        "price": product.price,
+        "currency": product.currency,
+        "stock": product.stock,
+        "attributes": Jsonb(product.attributes),
+        "attribute_pairs": attribute_pairs(product.attributes),
+        "image_url": product.image_url,
+        "title_text": index_text(product.title),
+        "facet_text": index_text(brand_and_categories),
+        "attribute_text": index_text(_attribute_text(product.attributes)),
+        "description_text": index_text(product.description),
+        "embedding": change.embedding,
+        "time": change.time,
+        "event_id": change.event_id,
+    }
+
+
+def product_words(product: ProductUpsertedV1) -> set[str]:
+    """Return the Latin-script words that the typo fallback may correct to."""
+    text = " ".join(
+        [
+            product.title,
+            product.brand or "",
+            *product.category_path,
+            _attribute_text(product.attributes),
+            product.description,
+        ]
+    )
+    return latin_words(text)
+
+
+UPSERT_SQL = """
+INSERT INTO products AS p (tenant_id, product_id, version, title, description,
+    brand, category_path, category_prefixes, price, currency, stock, attributes,
+    attribute_pairs, image_url, search_text, embedding, created_at, updated_at,
+    event_id)
+SELECT %(tenant)s, %(product_id)s, %(version)s, %(title)s, %(description)s,
+    %(brand)s, %(category_path)s, %(category_prefixes)s, %(price)s, %(currency)s,
+    %(stock)s, %(attributes)s, %(attribute_pairs)s, %(image_url)s,
+    setweight(to_tsvector('english', %(title_text)s), 'A')
+    || setweight(to_tsvector('english', %(facet_text)s), 'B')
+    || setweight(to_tsvector('english', %(attribute_text)s), 'C')
+    || setweight(to_tsvector('english', %(description_text)s), 'D'),
+    %(embedding)s, %(time)s, %(time)s, %(event_id)s
+WHERE NOT EXISTS (
+    SELECT 1 FROM product_tombstones t
+    WHERE t.tenant_id = %(tenant)s AND t.product_id = %(product_id)s
+      AND t.version >= %(version)s
+)
+ON CONFLICT (tenant_id, product_id) DO UPDATE SET
+    version = EXCLUDED.version,
+    title = EXCLUDED.title,
+    description = EXCLUDED.description,
+    brand = EXCLUDED.brand,
+    category_path = EXCLUDED.category_path,
+    category_prefixes = EXCLUDED.category_prefixes,
+    price = EXCLUDED.price,
+    currency = EXCLUDED.currency,
+    stock = EXCLUDED.stock,
+    attributes = EXCLUDED.attributes,
+    attribute_pairs = EXCLUDED.attribute_pairs,
+    image_url = EXCLUDED.image_url,
+    search_text = EXCLUDED.search_text,
+    embedding = EXCLUDED.embedding,
+    updated_at = EXCLUDED.updated_at,
+    event_id = EXCLUDED.event_id
+WHERE p.version < EXCLUDED.version
+"""
+
+TOMBSTONE_SQL = """
+INSERT INTO product_tombstones AS t (tenant_id, product_id, version, deleted_at)
+VALUES (%(tenant)s, %(product_id)s, %(version)s, %(time)s)
+ON CONFLICT (tenant_id, product_id) DO UPDATE SET
+    version = EXCLUDED.version, deleted_at = EXCLUDED.deleted_at
+WHERE t.version < EXCLUDED.version
+"""
+
+DELETE_SQL = """
+DELETE FROM products
+WHERE tenant_id = %(tenant)s AND product_id = %(product_id)s
+  AND version <= %(version)s
+"""
+
+TERMS_SQL = """
+INSERT INTO catalog_terms (tenant_id, term, trigrams) VALUES (%s, %s, %s)
+ON CONFLICT (tenant_id, term) DO NOTHING
+"""
+
+BUMP_VERSION_SQL = """
+INSERT INTO catalog_state AS s (tenant_id, version) VALUES (%s, 1)
+ON CONFLICT (tenant_id) DO UPDATE SET version = s.version + 1, updated_at = now()
+"""
+
+
+async def write_catalog_changes(
+    conn: AsyncConnection,
+    upserts: list[ProductUpsert],
+    deletes: list[ProductDelete],
+    new_terms: Iterable[tuple[str, str]] = (),
+) -> None:
+    """Apply upserts, deletes and vocabulary terms in one transaction and bump
+    the catalog version of every tenant they touch."""
+    tenants = sorted(
+        {change.tenant_id for change in upserts}
+        | {change.tenant_id for change in deletes}
+    )
+    delete_params = [
+        {
+            "tenant": change.tenant_id,
+            "product_id": change.product.product_id,
+            "version": change.product.version,
+            "time": change.time,
+        }
+        for change in deletes
+    ]
+    terms = [(tenant, term, trigrams(term)) for tenant, term in new_terms]
+
+    async with conn.transaction(), conn.cursor() as cursor:
+        if upserts:
+            await cursor.executemany(UPSERT_SQL, [upsert_params(c) for c in upserts])
+        if delete_params:
+            await cursor.executemany(TOMBSTONE_SQL, delete_params)
+            await cursor.executemany(DELETE_SQL, delete_params)
+        if terms:
+            await cursor.executemany(TERMS_SQL, terms)
+        await cursor.executemany(BUMP_VERSION_SQL, [(tenant,) for tenant in tenants])

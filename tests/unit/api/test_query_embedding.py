@@ -1,0 +1,32 @@
+"""The rule that skips vector search for queries the model cannot read."""
+
+from types import SimpleNamespace
+
+from api.product_search_service import MAX_UNKNOWN_TOKEN_SHARE, unknown_token_share
+
+
+class CharacterTokenizer:
+    """Splits into characters and knows only ASCII, like a vocabulary that
+    lacks Chinese characters."""
+
+    unk_token = "[UNK]"
+
+    def tokenize(self, text: str) -> list[str]:
+        return [c if c.isascii() else self.unk_token for c in text if c != " "]
+
+
+EMBEDDER = SimpleNamespace(model=SimpleNamespace(tokenizer=CharacterTokenizer()))
+
+
+def test_latin_query_is_known() -> None:
+    assert unknown_token_share(EMBEDDER, "mug") == 0.0  # type: ignore[arg-type]
+
+
+def test_chinese_query_is_unknown() -> None:
+    share = unknown_token_share(EMBEDDER, "羊毛被")  # type: ignore[arg-type]
+
+    assert share > MAX_UNKNOWN_TOKEN_SHARE
+
+
+def test_empty_query_counts_as_unknown() -> None:
+    assert unknown_token_share(EMBEDDER, " ") == 1.0  # type: ignore[arg-type]

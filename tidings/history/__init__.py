@@ -1,0 +1,1 @@
+"""Event history tools: topic catalog, replay, rebuild of tables, AsyncAPI."""

@@ -1,0 +1,244 @@
+"""Materialized views that `tidings rebuild` can rebuild from Kafka history.
+
+A view names the topics it is built from, the tables it fills, and a builder
+that applies events to those tables with the same functions the live stages
+use, only with the shadow tables' names.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import structlog
+from psycopg import AsyncConnection
+from pydantic import ValidationError
+
+from connectors.document_tables import (
+    ChunkRow,
+    record_document_event,
+    replace_chunks,
+)
+from connectors.embedder import Embedder, shared_embedder
+from connectors.objectstore import ObjectStore, ObjectStoreError, open_object_store
+from schemas import topics
+from schemas.envelope import CloudEvent
+from schemas.events import DocumentParsedV1
+from streams.index import build_chunk_rows
+from tidings.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table of a view and how `--check` compares two versions of it."""
+
+    name: str
+    key: tuple[str, ...]  # primary key columns
+    columns: tuple[str, ...]  # other columns, compared for equality
+    vectors: tuple[str, ...] = ()  # embeddings, compared by cosine distance
+
+    @property
+    def shadow(self) -> str:
+        return f"{self.name}_shadow"
+
+
+class ViewBuilder(Protocol):
+    async def apply(self, conn: AsyncConnection, event: CloudEvent) -> None:
+        """Apply one event. Raise KeyError, ValueError or ValidationError for
+        an event that the live stage would dead-letter."""
+
+    async def finish(self, conn: AsyncConnection) -> None:
+        """Write what `apply` deferred; called after each pass over the topics."""
+
+
+@dataclass(frozen=True)
+class View:
+    name: str
+    description: str
+    topics: tuple[topics.TopicSpec, ...]
+    tables: tuple[TableSpec, ...]
+    builder: Callable[[Settings], ViewBuilder]
+
+    def table(self, name: str) -> TableSpec:
+        return next(table for table in self.tables if table.name == name)
+
+
+DOCUMENTS_TABLE = TableSpec(
+    name="documents",
+    key=("tenant_id", "document_id"),
+    columns=(
+        "filename",
+        "content_type",
+        "size_bytes",
+        "sha256",
+        "object_uri",
+        "status",
+        "reason",
+        "detail",
+        "attempt",
+        "page_count",
+        "chunk_count",
+        "created_at",
+        "status_time",
+        "status_rank",
+    ),
+)
+DOCUMENT_EVENTS_TABLE = TableSpec(
+    name="document_events",
+    key=("event_id",),
+    columns=(
+        "tenant_id",
+        "document_id",
+        "event_type",
+        "status",
+        "attempt",
+        "reason",
+        "detail",
+        "time",
+        "trace_id",
+    ),
+)
+DOCUMENT_CHUNKS_TABLE = TableSpec(
+    name="document_chunks",
+    key=("chunk_id",),
+    columns=(
+        "tenant_id",
+        "document_id",
+        "chunk_index",
+        "page",
+        "content",
+        "search_text",
+    ),
+    vectors=("embedding",),
+)
+
+
+class DocumentsBuilder:
+    """The status stage's writes: `documents` and their `document_events`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def apply(self, conn: AsyncConnection, event: CloudEvent) -> None:
+        await record_document_event(
+            conn,
+            event,
+            documents_table=DOCUMENTS_TABLE.shadow,
+            events_table=DOCUMENT_EVENTS_TABLE.shadow,
+        )
+
+    async def finish(self, conn: AsyncConnection) -> None:
+        return None
+
+
+@dataclass
+class DocumentChunksBuilder:
+    """The index stage's writes: chunks and embeddings of each parsed document.
+
+    For each document, the newest `document.parsed` event whose page text
+    yields chunks wins, as in the live stage: a later attempt replaces the
+    chunks, and an attempt without text or object leaves the earlier ones.
+    Only that event's text is chunked and embedded.
+    """
+
+    settings: Settings
+    store: ObjectStore | None = None
+    embedder: Embedder | None = None
+    pending: dict[tuple[str, str], list[CloudEvent]] = field(default_factory=dict)
+    missing_objects: int = 0
+
+    async def apply(self, conn: AsyncConnection, event: CloudEvent) -> None:
+        if event.type != topics.DOCUMENT_PARSED.event_type:
+            return
+        parsed = DocumentParsedV1.model_validate(event.data)
+        self.pending.setdefault((event.tenantid, parsed.document_id), []).append(event)
+
+    async def finish(self, conn: AsyncConnection) -> None:
+        if not self.pending:
+            return
+        if self.store is None:
+            self.store = open_object_store(self.settings)
+        if self.embedder is None:
+            self.embedder = shared_embedder(
+                self.settings.embedding_model, self.settings.embedding_batch_size
+            )
+        log.info("chunks_rebuilding", documents=len(self.pending))
+        for (tenant_id, document_id), events in self.pending.items():
+            for event in reversed(events):
+                rows = await self._rows(event)
+                if rows:
+                    await replace_chunks(
+                        conn,
+                        tenant_id,
+                        document_id,
+                        rows,
+                        table=DOCUMENT_CHUNKS_TABLE.shadow,
+                    )
+                    break
+        self.pending = {}
+
+    async def _rows(self, event: CloudEvent) -> list[ChunkRow]:
+        assert self.store is not None and self.embedder is not None
+        parsed = DocumentParsedV1.model_validate(event.data)
+        try:
+            body = json.loads(await self.store.get(parsed.text_uri))
+            pages = body["pages"]
+        except (ObjectStoreError, ValueError, KeyError, TypeError) as exc:
+            self.missing_objects += 1
+            log.warning(
+                "page_text_unreadable",
+                tenant_id=event.tenantid,
+                document_id=parsed.document_id,
+                text_uri=parsed.text_uri,
+                error=str(exc),
+            )
+            return []
+        return await build_chunk_rows(
+            parsed.document_id, pages, self.settings, self.embedder
+        )
+
+
+DOCUMENT_TOPICS = (
+    topics.DOCUMENT_UPLOADED,
+    topics.DOCUMENT_PARSED,
+    topics.DOCUMENT_INDEXED,
+    topics.DOCUMENT_FAILED,
+)
+
+# TODO: register products, verification jobs and recommendations here once
+# their stages write tables. Each needs a View with its topics, its tables and
+# a builder that calls the stage's own write functions with shadow names.
+VIEWS: dict[str, View] = {
+    "documents": View(
+        name="documents",
+        description="Documents and their event trail, from the four document "
+        "topics (what the status stage writes).",
+        topics=DOCUMENT_TOPICS,
+        tables=(DOCUMENTS_TABLE, DOCUMENT_EVENTS_TABLE),
+        builder=DocumentsBuilder,
+    ),
+    "document_chunks": View(
+        name="document_chunks",
+        description="Chunks and embeddings, from document.parsed events and the "
+        "page text in the object store (what the index stage writes).",
+        topics=(topics.DOCUMENT_PARSED,),
+        tables=(DOCUMENT_CHUNKS_TABLE,),
+        builder=DocumentChunksBuilder,
+    ),
+}
+
+# Errors that make a live stage dead-letter an event; a rebuild skips it.
+SKIPPED_EVENT_ERRORS: tuple[type[Exception], ...] = (
+    KeyError,
+    ValueError,
+    ValidationError,
+)
+
+
+def register_view(view: View) -> None:
+    """Add a view to the registry; its name must be new."""
+    if view.name in VIEWS:
+        raise ValueError(f"a view named {view.name!r} is already registered")
+    VIEWS[view.name] = view
