@@ -41,6 +41,22 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 _bearer = HTTPBearer(auto_error=False)
 
 
+async def lookup_tenant(pool: AsyncConnectionPool, api_key: str) -> Tenant | None:
+    """Return the tenant that owns an active API key, or None."""
+    async with pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                "SELECT t.tenant_id, t.name FROM api_keys k "
+                "JOIN tenants t USING (tenant_id) "
+                "WHERE k.key_hash = %s AND k.revoked_at IS NULL",
+                (hash_api_key(api_key),),
+            )
+        ).fetchone()
+    if row is None:
+        return None
+    return Tenant(tenant_id=row[0], name=row[1])
+
+
 async def get_tenant(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -52,22 +68,14 @@ async def get_tenant(
             headers={"WWW-Authenticate": "Bearer"},
         )
 
-    async with services.pool.connection() as conn:
-        row = await (
-            await conn.execute(
-                "SELECT t.tenant_id, t.name FROM api_keys k "
-                "JOIN tenants t USING (tenant_id) "
-                "WHERE k.key_hash = %s AND k.revoked_at IS NULL",
-                (hash_api_key(credentials.credentials),),
-            )
-        ).fetchone()
-    if row is None:
+    tenant = await lookup_tenant(services.pool, credentials.credentials)
+    if tenant is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             detail="Invalid API key",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return Tenant(tenant_id=row[0], name=row[1])
+    return tenant
 
 
 TenantDep = Annotated[Tenant, Depends(get_tenant)]

@@ -6,10 +6,12 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
+from starlette.types import Scope
 
-from api.deps import Services
+from api.deps import Services, lookup_tenant
 from api.routes import asyncapi, documents, health, search
 from api.routes.catalog_routers import CATALOG_ROUTERS
+from api.upload_guard import KeyCheck, UploadGuard
 from connectors.embedder import Embedder
 from connectors.kafka_producer import EventProducer
 from connectors.objectstore import open_object_store
@@ -60,4 +62,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search.router)
     for catalog_router in CATALOG_ROUTERS:
         app.include_router(catalog_router)
+
+    def key_check(scope: Scope) -> KeyCheck | None:
+        services: Services | None = getattr(app.state, "services", None)
+        if services is None:
+            return None
+
+        async def check(api_key: str) -> bool:
+            return await lookup_tenant(services.pool, api_key) is not None
+
+        return check
+
+    app.add_middleware(
+        UploadGuard,
+        prefixes=("/v1/documents",),
+        max_body_bytes=lambda: settings.max_upload_bytes,
+        key_is_valid=key_check,
+    )
     return app

@@ -23,6 +23,7 @@ import os
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -61,7 +62,12 @@ from connectors.postgres import open_pool  # noqa: E402
 from tests import stack as test_stack  # noqa: E402
 from tidings.catalog_text import fold, query_text  # noqa: E402
 from tidings.settings import Settings  # noqa: E402
-from tidings.tenants import create_tenant  # noqa: E402
+from tidings.tenants import (  # noqa: E402
+    create_tenant,
+    hash_api_key,
+    new_api_key,
+    tenant_id_for,
+)
 
 TOTAL_PRODUCTS = 100_000
 SMALL_TENANTS = 3
@@ -367,8 +373,22 @@ def tenant_catalogs() -> dict[str, list[dict]]:
     return catalogs
 
 
-async def measure(stack: test_stack.Stack, args: argparse.Namespace) -> None:
-    catalogs = tenant_catalogs()
+def new_key(database_url: str, name: str) -> tuple[str, str]:
+    """Return (tenant id, a new API key) of an existing benchmark tenant."""
+    tenant_id = tenant_id_for(f"bench-{name}")
+    key = new_api_key()
+    with psycopg.connect(database_url) as conn:
+        conn.execute(
+            "INSERT INTO api_keys (key_hash, tenant_id, label) VALUES (%s, %s, %s)",
+            (hash_api_key(key), tenant_id, "bench"),
+        )
+    return tenant_id, key
+
+
+async def load(
+    stack: test_stack.Stack, catalogs: dict[str, list[dict]]
+) -> dict[str, tuple[str, str]]:
+    """Create the tenants, post their catalogs and wait until all is indexed."""
     keys: dict[str, tuple[str, str]] = {}
     with psycopg.connect(stack.database_url) as conn:
         for name in catalogs:
@@ -382,17 +402,32 @@ async def measure(stack: test_stack.Stack, args: argparse.Namespace) -> None:
         stack.database_url,
         "SELECT count(*) FROM products",
         lambda row: row[0] >= TOTAL_PRODUCTS,
-        3600,
+        7200,
     )
     materialized = time.perf_counter() - started
-    large_id, large_key = keys["large"]
     wait_for(
         stack.database_url,
-        f"SELECT vector_index FROM catalog_state WHERE tenant_id = '{large_id}'",
+        "SELECT vector_index FROM catalog_state "
+        f"WHERE tenant_id = '{keys['large'][0]}'",
         lambda row: row is not None and row[0] is not None,
         3600,
     )
     indexed = time.perf_counter() - started
+    print(
+        f"accepted by the API in {accepted:.0f} s, materialized after "
+        f"{materialized:.0f} s ({TOTAL_PRODUCTS / materialized:.0f} "
+        f"products/s), large tenant's HNSW index ready after {indexed:.0f} s"
+    )
+    return keys
+
+
+async def measure(stack: test_stack.Stack, args: argparse.Namespace) -> None:
+    catalogs = tenant_catalogs()
+    if args.reuse:
+        keys = {name: new_key(stack.database_url, name) for name in catalogs}
+    else:
+        keys = await load(stack, catalogs)
+    large_id, large_key = keys["large"]
 
     settings = Settings(database_url=stack.database_url)
     embedder = Embedder(settings.embedding_model)
@@ -404,11 +439,6 @@ async def measure(stack: test_stack.Stack, args: argparse.Namespace) -> None:
         print(
             f"products: {TOTAL_PRODUCTS} in {len(catalogs)} tenants; large "
             f"tenant {len(catalogs['large'])}"
-        )
-        print(
-            f"accepted by the API in {accepted:.0f} s, materialized after "
-            f"{materialized:.0f} s ({TOTAL_PRODUCTS / materialized:.0f} "
-            f"products/s), large tenant's HNSW index ready after {indexed:.0f} s"
         )
         print(
             f"load queries: {len(load_queries)} ({len(judged)} judged, "
@@ -490,6 +520,46 @@ async def report_recall(
         )
 
 
+def start_existing_stack(timeout: float = 900.0) -> test_stack.Stack:
+    """Start the stack on the data folder as it is (start_stack empties it)."""
+    env = {**os.environ, **test_stack.TEST_ENV}
+    data_dir = Path(env["TIDINGS_DATA_DIR"])
+    if not (data_dir / "postgres").is_dir():
+        raise SystemExit(
+            f"--reuse: {data_dir} contains no earlier run; run without --reuse"
+        )
+    output = open(data_dir / "supervisor.log", "ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tidings", "run"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+    api_url = f"http://127.0.0.1:{env['TIDINGS_API_PORT']}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the stack exited early; see {data_dir}/supervisor.log")
+        try:
+            if httpx.get(f"{api_url}/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    else:
+        test_stack.stop_stack(process)
+        raise SystemExit(f"the stack was not ready within {timeout}s")
+    return test_stack.Stack(
+        process=process,
+        data_dir=data_dir,
+        api_url=api_url,
+        api_key=(data_dir / "keys" / "demo.key").read_text().strip(),
+        database_url=(data_dir / "postgres.url").read_text().strip(),
+        kafka_bootstrap=f"127.0.0.1:{env['TIDINGS_KAFKA_PORT']}",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -500,10 +570,15 @@ def main() -> None:
         action="store_true",
         help="Also build one HNSW index over all tenants to show its recall.",
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Measure the products that an earlier run left in the data folder.",
+    )
     args = parser.parse_args()
 
     test_stack.TEST_ENV.update(BENCH_ENV)
-    stack = test_stack.start_stack()
+    stack = start_existing_stack() if args.reuse else test_stack.start_stack()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}"

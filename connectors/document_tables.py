@@ -204,3 +204,44 @@ async def list_documents(
             (tenant_id, limit, offset),
         )
         return await cursor.fetchall()
+
+
+async def claim_retry(
+    conn: AsyncConnection, tenant_id: str, document_id: str, attempt: int
+) -> bool:
+    """Move a failed or no_text document to `attempt + 1`, if nobody did yet.
+
+    The conditional update makes concurrent retries of one document race for
+    one row, so exactly one of them gets the next attempt number.
+    """
+    cursor = await conn.execute(
+        "UPDATE documents SET attempt = attempt + 1, status = 'uploaded', "
+        " reason = NULL, detail = NULL, status_time = now(), "
+        " status_rank = (attempt + 1) * 10 "
+        "WHERE tenant_id = %s AND document_id = %s AND attempt = %s "
+        " AND status IN ('failed', 'no_text')",
+        (tenant_id, document_id, attempt),
+    )
+    return cursor.rowcount == 1
+
+
+async def release_retry(
+    conn: AsyncConnection, tenant_id: str, previous: dict[str, Any]
+) -> None:
+    """Undo `claim_retry` when the retry event could not be published."""
+    await conn.execute(
+        "UPDATE documents SET attempt = %s, status = %s, reason = %s, detail = %s, "
+        " status_time = %s, status_rank = %s "
+        "WHERE tenant_id = %s AND document_id = %s AND attempt = %s",
+        (
+            previous["attempt"],
+            previous["status"],
+            previous["reason"],
+            previous["detail"],
+            previous["status_time"],
+            previous["status_rank"],
+            tenant_id,
+            previous["document_id"],
+            previous["attempt"] + 1,
+        ),
+    )

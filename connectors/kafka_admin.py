@@ -14,8 +14,13 @@ class TopicSetupError(ConnectorError):
     """Topics could not be listed or created."""
 
 
-def _admin(bootstrap: str) -> AdminClient:
-    return AdminClient({"bootstrap.servers": bootstrap})
+def _admin(bootstrap: str, quiet: bool = False) -> AdminClient:
+    config = {"bootstrap.servers": bootstrap}
+    if quiet:
+        # Polling a broker that is still starting makes librdkafka print a
+        # line per refused connection; the caller reports the outcome.
+        config["log_level"] = 0
+    return AdminClient(config)
 
 
 def ensure_topics(
@@ -59,7 +64,7 @@ def ensure_topics(
 
 def broker_reachable(bootstrap: str, timeout: float = 3.0) -> bool:
     try:
-        _admin(bootstrap).list_topics(timeout=timeout)
+        _admin(bootstrap, quiet=True).list_topics(timeout=timeout)
     except KafkaException:
         return False
     return True

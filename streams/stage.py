@@ -29,6 +29,8 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
 )
 POISON_ERRORS: tuple[type[BaseException], ...] = (
+    # Postgres rejects the values themselves (a NUL byte in text, say).
+    psycopg.DataError,
     EnvelopeError,
     ValidationError,
     KeyError,

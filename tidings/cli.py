@@ -40,13 +40,14 @@ def run(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Start the whole platform on this machine in the foreground."""
+    from connectors.errors import ConnectorError
     from tidings.localstack.kafka import LocalStackError
     from tidings.localstack.supervisor import Supervisor
 
     _setup_logging()
     try:
         code = Supervisor(get_settings(), workers=workers).run()
-    except LocalStackError as exc:
+    except (LocalStackError, ConnectorError) as exc:
         _fail(str(exc))
     raise typer.Exit(code)
 

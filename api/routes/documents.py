@@ -11,6 +11,7 @@ from fastapi import (
     Form,
     Header,
     HTTPException,
+    Path,
     Query,
     Request,
     UploadFile,
@@ -22,9 +23,11 @@ from api.deps import ServicesDep, TenantDep
 from api.models import DocumentAccepted, DocumentList, DocumentPublic
 from connectors.document_tables import (
     FINAL_STATUSES,
+    claim_retry,
     fetch_document,
     list_documents,
     record_document_event,
+    release_retry,
 )
 from connectors.kafka_producer import KafkaUnavailableError
 from connectors.pdf import PdfError, sniff_pdf
@@ -36,6 +39,10 @@ from tidings.ids import derived_event_id, document_id
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 log = structlog.get_logger(__name__)
+
+DocumentIdPath = Annotated[
+    str, Path(pattern=r"^doc_[0-9a-f]{24}$", description="A document id.")
+]
 
 READ_BLOCK = 1024 * 1024
 MULTIPART_OVERHEAD = 64 * 1024
@@ -65,7 +72,9 @@ async def _read_upload(upload: UploadFile, limit: int) -> bytes:
 
 
 def _clean_filename(name: str | None) -> str:
-    base = PurePath((name or "").replace("\\", "/")).name.strip()
+    # Control characters (NUL among them) cannot be stored in Postgres text.
+    printable = "".join(ch for ch in (name or "") if ch.isprintable())
+    base = PurePath(printable.replace("\\", "/")).name.strip()
     return base[:255] or "upload.pdf"
 
 
@@ -113,6 +122,40 @@ async def _publish_upload(
         trace_id=event.trace_id,
     )
     return event
+
+
+async def _claim_retry(
+    services: ServicesDep, tenant_id: str, existing: dict[str, Any]
+) -> int:
+    async with services.pool.connection() as conn:
+        claimed = await claim_retry(
+            conn, tenant_id, existing["document_id"], existing["attempt"]
+        )
+    if not claimed:
+        raise HTTPException(
+            409,
+            detail=f"Document {existing['document_id']} is already being retried; "
+            "wait for its final state, then retry again if needed",
+        )
+    return int(existing["attempt"]) + 1
+
+
+async def _publish_or_release(
+    services: ServicesDep,
+    tenant_id: str,
+    payload: DocumentUploadedV1,
+    request_id: str | None,
+    traceparent: str | None,
+    existing: dict[str, Any] | None,
+) -> None:
+    """Publish the upload event; on failure give back a claimed retry."""
+    try:
+        await _publish_upload(services, tenant_id, payload, request_id, traceparent)
+    except HTTPException:
+        if existing is not None:
+            async with services.pool.connection() as conn:
+                await release_retry(conn, tenant_id, existing)
+        raise
 
 
 def _accepted(
@@ -184,7 +227,7 @@ async def create_document(
                 existing["status"],
                 status.HTTP_200_OK,
             )
-        attempt = existing["attempt"] + 1
+        attempt = await _claim_retry(services, tenant.tenant_id, existing)
 
     filename = _clean_filename(file.filename)
     object_key = f"tenants/{tenant.tenant_id}/documents/{doc_id}/source.pdf"
@@ -201,8 +244,8 @@ async def create_document(
         if password
         else None,
     )
-    await _publish_upload(
-        services, tenant.tenant_id, payload, idempotency_key, traceparent
+    await _publish_or_release(
+        services, tenant.tenant_id, payload, idempotency_key, traceparent, existing
     )
     return _accepted(
         request,
@@ -217,7 +260,7 @@ async def create_document(
 @router.post("/{document_id}/retry", status_code=202, response_model=DocumentAccepted)
 async def retry_document(
     request: Request,
-    document_id: str,
+    document_id: DocumentIdPath,
     services: ServicesDep,
     tenant: TenantDep,
     password: Annotated[
@@ -238,7 +281,7 @@ async def retry_document(
             "or no_text document can be retried",
         )
 
-    attempt = existing["attempt"] + 1
+    attempt = await _claim_retry(services, tenant.tenant_id, existing)
     payload = DocumentUploadedV1(
         document_id=document_id,
         filename=existing["filename"],
@@ -251,13 +294,15 @@ async def retry_document(
         if password
         else None,
     )
-    await _publish_upload(services, tenant.tenant_id, payload, None, traceparent)
+    await _publish_or_release(
+        services, tenant.tenant_id, payload, None, traceparent, existing
+    )
     return _accepted(request, document_id, attempt, True, "uploaded", 202)
 
 
 @router.get("/{document_id}", response_model=DocumentPublic, name="read_document")
 async def read_document(
-    document_id: str, services: ServicesDep, tenant: TenantDep
+    document_id: DocumentIdPath, services: ServicesDep, tenant: TenantDep
 ) -> DocumentPublic:
     """Status of one document and its event trail, oldest first."""
     async with services.pool.connection() as conn:

@@ -23,7 +23,7 @@ async def search_documents_route(
 ) -> DocumentSearchResults:
     """Hybrid search over the caller's indexed documents: full-text and vector
     similarity fused by reciprocal rank fusion. Each hit names its page."""
-    query = q.strip()
+    query = q.replace("\x00", " ").strip()
     if not query:
         raise HTTPException(
             422, detail="Query parameter q is empty; pass words to search for"

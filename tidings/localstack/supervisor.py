@@ -6,6 +6,7 @@ worker as child processes and restarts a child that dies. Ctrl-C stops
 everything in reverse order.
 """
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -20,7 +21,7 @@ from cryptography.fernet import Fernet
 
 from connectors.kafka_admin import ensure_topics
 from connectors.postgres import apply_migrations
-from tidings.localstack.kafka import KafkaBroker
+from tidings.localstack.kafka import KafkaBroker, LocalStackError
 from tidings.localstack.postgres import EmbeddedPostgres
 from tidings.settings import Settings
 from tidings.tenants import ensure_local_tenant
@@ -85,9 +86,26 @@ class Supervisor:
         env.update(child.extra_env)
         return env
 
+    def _lock_data_dir(self) -> None:
+        """Hold an exclusive lock on the data folder while the stack runs.
+
+        Two stacks on one folder would run two brokers on one Kafka log and
+        corrupt it. The lock is released when this process exits.
+        """
+        path = self.settings.data_dir / ".lock"
+        self._lock_file = open(path, "a+")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise LocalStackError(
+                f"another `tidings run` already uses {self.settings.data_dir}; stop "
+                "it, or set TIDINGS_DATA_DIR to another folder"
+            ) from exc
+
     def start_services(self) -> str:
         settings = self.settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_data_dir()
         self.run_dir.mkdir(exist_ok=True)
         ensure_secret_key(settings)
 
@@ -161,8 +179,10 @@ class Supervisor:
                 self._spawn(child, self.database_url)
 
     def run(self) -> int:
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGINT, self._on_signal)
+        # SIGHUP too: closing the terminal must stop the broker and Postgres,
+        # which run in sessions of their own.
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, self._on_signal)
         try:
             self.database_url = self.start_services()
             for child in self.children:

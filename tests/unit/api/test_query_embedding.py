@@ -6,8 +6,8 @@ from api.product_search_service import MAX_UNKNOWN_TOKEN_SHARE, unknown_token_sh
 
 
 class CharacterTokenizer:
-    """Splits into characters and knows only ASCII, like a vocabulary that
-    lacks Chinese characters."""
+    """Tokenizer that splits into characters and maps every non-ASCII one to
+    [UNK], like a vocabulary without Chinese characters."""
 
     unk_token = "[UNK]"
 
