@@ -59,6 +59,8 @@ LIMIT %(limit)s
 """
 
 
+# TODO: vector candidates have no similarity cutoff, so a query that matches
+# nothing still returns the nearest chunks; calibrate a cutoff on judged queries.
 async def search_documents(
     conn: AsyncConnection,
     tenant_id: str,
