@@ -57,6 +57,9 @@ def window_for(limit: int, offset: int) -> int:
     return min(MAX_WINDOW, max(MIN_WINDOW, offset + limit))
 
 
+# TODO: rank on a small generated column, ts_filter(search_text, '{a,b,c}'),
+# when queries that match thousands of products must get faster; the
+# description lexemes make search_text large to read for every match.
 # The search text is read once per row for the rank, since reading it is
 # most of the statement's cost. Only vector members, at most `window` rows,
 # read it again to test the match, because ts_rank also scores rows that

@@ -35,8 +35,9 @@ async def read_catalog_state(conn: AsyncConnection, tenant_id: str) -> CatalogSt
 
 
 # "+ 0" turns the ORDER BY into an expression no index provides, which forces
-# an exact scan even where an HNSW index exists.
-_EXACT_ORDER = sql.SQL("(p.embedding <=> %(embedding)s) + 0")
+# an exact scan even where an HNSW index exists. The product id orders equal
+# distances, which identical embeddings have.
+_EXACT_ORDER = sql.SQL("(p.embedding <=> %(embedding)s) + 0, p.product_id")
 _INDEX_ORDER = sql.SQL("p.embedding <=> %(embedding)s")
 
 

@@ -137,7 +137,7 @@ class Settings(BaseSettings):
         "index, seconds.",
     )
     catalog_hnsw_ef_search: int = Field(
-        default=100,
+        default=200,
         ge=10,
         le=1000,
         description="hnsw.ef_search for per-tenant vector indexes (recall vs speed).",

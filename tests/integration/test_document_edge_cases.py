@@ -61,7 +61,7 @@ def test_declared_oversize_rejected_early(stack: Stack) -> None:
 
 
 def test_control_characters_removed_from_filename(api: httpx.Client) -> None:
-    data = pdf_path("pypdf__crazyones.pdf").read_bytes() + b"\n% nul name\n"
+    data = pdf_path("samplefiles__pdflatex-4-pages.pdf").read_bytes() + b"\n% nul\n"
     # httpx would percent-encode the control characters, so build the
     # multipart body by hand, as a careless client would send it.
     body = (
