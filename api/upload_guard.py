@@ -103,8 +103,8 @@ class UploadGuard:
 
             received += len(message.get("body", b""))
             if received > limit:
-                # Answer now and tell the app the client went away, so it
-                # stops reading; whatever it answers afterwards is dropped.
+                # Respond now and tell the app the client went away, so it
+                # stops reading. Whatever it sends afterwards is dropped.
                 rejected = True
                 await _send_json(send, 413, _too_large_detail(self.max_body_bytes()))
                 return {"type": "http.disconnect"}

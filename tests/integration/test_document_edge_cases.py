@@ -14,10 +14,10 @@ pytestmark = pytest.mark.integration
 
 
 def _raw_post(stack: Stack, headers: dict[str, str], body: bytes) -> bytes:
-    """Send headers and a short body, and return the first bytes of the answer.
+    """Send headers and a short body, and return the first bytes of the response.
 
     The Content-Length may promise far more than is sent: a guard that waits
-    for the whole body would never answer, and the socket times out.
+    for the whole body would never respond, and the socket times out.
     """
     url = urlparse(stack.api_url)
     lines = ["POST /v1/documents HTTP/1.1", f"Host: {url.hostname}"]
