@@ -13,9 +13,9 @@ from tidings.fulltext import make_snippet, query_terms, segment_query
 RRF_K = 60
 CANDIDATES = 50
 
-# NOTE: with pgvector 0.6 the HNSW scan filters on tenant_id after the index
-# walk, so a tenant holding a small share of all chunks may get fewer than
-# CANDIDATES vector candidates; hnsw.ef_search is raised to soften that.
+# NOTE: pgvector 0.6 filters on tenant_id after the HNSW index walk. A tenant
+# with a small share of all chunks may therefore get fewer than CANDIDATES
+# vector candidates, which the raised hnsw.ef_search only softens.
 SEARCH_SQL = """
 WITH query AS (
     SELECT websearch_to_tsquery('english', %(text)s) AS tsq

@@ -209,7 +209,7 @@ async def list_documents(
 async def claim_retry(
     conn: AsyncConnection, tenant_id: str, document_id: str, attempt: int
 ) -> bool:
-    """Move a failed or no_text document to `attempt + 1`, if nobody did yet.
+    """Move a failed or no_text document to `attempt + 1` unless a request did.
 
     The conditional update makes concurrent retries of one document race for
     one row, so exactly one of them gets the next attempt number.

@@ -36,7 +36,7 @@ def ensure_topics(
     except KafkaException as exc:
         raise TopicSetupError(f"cannot list topics on {bootstrap}: {exc}") from exc
 
-    wanted = []
+    missing = []
     for spec in TOPICS:
         config = {
             "retention.ms": str(spec.retention_ms),
@@ -45,12 +45,12 @@ def ensure_topics(
         for name in (spec.name, spec.dlq):
             if name not in existing:
                 count = spec.partitions or partitions
-                wanted.append(NewTopic(name, count, replication, config=config))
-    if not wanted:
+                missing.append(NewTopic(name, count, replication, config=config))
+    if not missing:
         return []
 
     created = []
-    for name, future in admin.create_topics(wanted, request_timeout=timeout).items():
+    for name, future in admin.create_topics(missing, request_timeout=timeout).items():
         try:
             future.result()
             created.append(name)

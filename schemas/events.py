@@ -1,7 +1,7 @@
 """Payload models, one per event type and major version.
 
 Payloads are plain JSON objects with no framework fields. Within a major
-version a change may only add optional fields; `schemas/json/` holds the
+version a change may only add optional fields; `schemas/json/` contains the
 committed JSON Schema of each model and a test compares them.
 """
 

@@ -77,7 +77,7 @@ def create_app(settings: Settings) -> faust.App:
         await consume("parse", stream, handle_uploaded)
 
     # TODO: each stage handles one record at a time across all partitions,
-    # so one tenant's large document delays every other tenant's; add
+    # so one tenant's large document delays every other tenant's. Add
     # per-tenant fairness before tenants share a worker in production.
     @app.agent(channel(topics.DOCUMENT_PARSED), name="index")
     async def index(stream: faust.StreamT) -> None:

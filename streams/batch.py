@@ -9,7 +9,6 @@ dead-lettered. Outages are retried with backoff, as in `streams.stage`.
 """
 
 import asyncio
-import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,9 +20,9 @@ import structlog
 from schemas.envelope import CloudEvent, from_record
 from streams.runtime import Runtime
 from streams.stage import (
-    MAX_BACKOFF_SECONDS,
     POISON_ERRORS,
     TRANSIENT_ERRORS,
+    backoff_delay,
     send_to_dlq,
 )
 
@@ -74,7 +73,7 @@ async def _retry_outages(stage: str, call: Callable[[], Awaitable[None]]) -> Non
             return
         except TRANSIENT_ERRORS as exc:
             attempt += 1
-            delay = random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.5 * 2**attempt))
+            delay = backoff_delay(attempt)
             log.warning(
                 "batch_retry",
                 stage=stage,

@@ -39,6 +39,11 @@ POISON_ERRORS: tuple[type[BaseException], ...] = (
 MAX_BACKOFF_SECONDS = 30.0
 
 
+def backoff_delay(attempt: int) -> float:
+    """Return the wait before retry `attempt`: exponential with full jitter."""
+    return random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.5 * 2**attempt))
+
+
 async def send_to_dlq(
     runtime: Runtime,
     topic: str,
@@ -90,7 +95,7 @@ async def process_record(
             return
         except TRANSIENT_ERRORS as exc:
             attempt += 1
-            delay = random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.5 * 2**attempt))
+            delay = backoff_delay(attempt)
             log.warning(
                 "event_retry",
                 stage=stage,

@@ -110,7 +110,7 @@ async def _publish_upload(
             headers={"Retry-After": "5"},
         ) from exc
 
-    # The status stage writes the same row from the event; writing it here
+    # The status stage writes the same row from the event. Writing it here
     # too lets the caller read the document as soon as it gets the response.
     async with services.pool.connection() as conn:
         await record_document_event(conn, event)

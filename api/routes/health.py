@@ -16,7 +16,7 @@ WORKER_FRESH_SECONDS = 30
 
 @router.get("/healthz")
 async def healthz() -> dict[str, str]:
-    """The API process is up."""
+    """Report that the API process is up."""
     return {"status": "ok"}
 
 
