@@ -8,16 +8,19 @@ committed JSON Schema of each model and a test compares them.
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from schemas import topics
+from schemas.base import Payload
+from schemas.verification import (
+    VerificationCallbackAttemptedV1,
+    VerificationCheckedV1,
+    VerificationCompletedV1,
+    VerificationRequestedV1,
+)
 
 FailureOutcome = Literal["failed", "no_text"]
 Stage = Literal["upload", "parse", "index"]
-
-
-class Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
 
 
 class DocumentUploadedV1(Payload):
@@ -128,4 +131,8 @@ PAYLOADS: dict[str, type[Payload]] = {
     topics.CATALOG_PRODUCT_UPSERTED.event_type: ProductUpsertedV1,
     topics.CATALOG_PRODUCT_DELETED.event_type: ProductDeletedV1,
     topics.INTERACTION_RECORDED.event_type: InteractionRecordedV1,
+    topics.VERIFICATION_REQUESTED.event_type: VerificationRequestedV1,
+    topics.VERIFICATION_CHECKED.event_type: VerificationCheckedV1,
+    topics.VERIFICATION_COMPLETED.event_type: VerificationCompletedV1,
+    topics.VERIFICATION_CALLBACK_ATTEMPTED.event_type: VerificationCallbackAttemptedV1,
 }

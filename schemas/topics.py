@@ -79,6 +79,31 @@ INTERACTION_RECORDED = TopicSpec(
     consumed_by=("interactions",),
 )
 
+VERIFICATION_REQUESTED = TopicSpec(
+    name="tidings.verification.requested.v1",
+    event_type="dev.tidings.verification.requested.v1",
+    key="job id",
+    description="A caller asked to verify a company, person or merchant.",
+)
+VERIFICATION_CHECKED = TopicSpec(
+    name="tidings.verification.checked.v1",
+    event_type="dev.tidings.verification.checked.v1",
+    key="job id",
+    description="One check of a verification job finished or was given up.",
+)
+VERIFICATION_COMPLETED = TopicSpec(
+    name="tidings.verification.completed.v1",
+    event_type="dev.tidings.verification.completed.v1",
+    key="job id",
+    description="A verification job ended with a verdict.",
+)
+VERIFICATION_CALLBACK_ATTEMPTED = TopicSpec(
+    name="tidings.verification.callback-attempted.v1",
+    event_type="dev.tidings.verification.callback-attempted.v1",
+    key="job id",
+    description="One attempt to deliver a completion to the caller's callback URL.",
+)
+
 TOPICS: tuple[TopicSpec, ...] = (
     DOCUMENT_UPLOADED,
     DOCUMENT_PARSED,
@@ -87,6 +112,10 @@ TOPICS: tuple[TopicSpec, ...] = (
     CATALOG_PRODUCT_UPSERTED,
     CATALOG_PRODUCT_DELETED,
     INTERACTION_RECORDED,
+    VERIFICATION_REQUESTED,
+    VERIFICATION_CHECKED,
+    VERIFICATION_COMPLETED,
+    VERIFICATION_CALLBACK_ATTEMPTED,
 )
 
 

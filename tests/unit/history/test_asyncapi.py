@@ -109,9 +109,15 @@ def test_message_payload_is_model_schema(
 ) -> None:
     message = document["components"]["messages"][spec.event_type]
     payload = resolve_pointer(document, message["payload"]["$ref"])
-    assert payload == PAYLOADS[spec.event_type].model_json_schema(
+    expected = PAYLOADS[spec.event_type].model_json_schema(
         ref_template="#/components/schemas/{model}"
     )
+
+    # Nested models move from $defs to the shared components.
+    nested = expected.pop("$defs", {})
+    assert payload == expected
+    for name, schema in nested.items():
+        assert document["components"]["schemas"][name] == schema
 
 
 @pytest.mark.parametrize("spec", TOPICS, ids=lambda spec: spec.name)
