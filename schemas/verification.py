@@ -20,7 +20,7 @@ Priority = Literal["realtime", "batch"]
 # clear: the check ran and found nothing against the subject.
 # flagged: it found something (adverse news, a registry mismatch, a sanctions
 #   match, an unreachable or inconsistent website).
-# unavailable: the provider could not answer (circuit open, timeouts, 5xx,
+# unavailable: the provider returned no usable result (circuit open, timeouts, 5xx,
 #   malformed answers after the retries).
 # skipped: the check cannot run for this subject, for example `website`
 #   without a known website.
@@ -34,7 +34,7 @@ class Part(BaseModel):
 
 
 class Subject(Part):
-    """Who or what to verify, and what the caller already knows about it."""
+    """The person, company or merchant to verify, with the facts the caller has."""
 
     kind: SubjectKind
     name: str = Field(min_length=1, max_length=300)
@@ -49,7 +49,7 @@ class Subject(Part):
 
 
 class Reason(Part):
-    """Why a check or a verdict came out as it did."""
+    """The cause of a check status or a verdict."""
 
     code: str = Field(description="Stable code such as adverse_media or timeout.")
     detail: str = Field(description="Readable sentence for the caller.")
@@ -75,7 +75,7 @@ class VerificationRequestedV1(Payload):
     callback_url: str | None = None
     body_sha256: str = Field(
         pattern=r"^[0-9a-f]{64}$",
-        description="Hash of the canonical request body; a second request "
+        description="SHA-256 of the canonical request body. A second request "
         "with the same idempotency key must have the same hash.",
     )
 
@@ -120,7 +120,7 @@ class VerificationCallbackAttemptedV1(Payload):
 
     job_id: str
     webhook_id: str = Field(
-        description="Standard Webhooks message id; the same for every attempt "
+        description="Standard Webhooks message id, the same for every attempt "
         "of one completion."
     )
     attempt: int = Field(ge=1)
@@ -129,5 +129,5 @@ class VerificationCallbackAttemptedV1(Payload):
     status_code: int | None = None
     error: str | None = None
     next_attempt_at: datetime | None = Field(
-        default=None, description="When the next attempt is due; null if final."
+        default=None, description="Time of the next attempt, or null after the last one."
     )
