@@ -57,20 +57,20 @@ def window_for(limit: int, offset: int) -> int:
     return min(MAX_WINDOW, max(MIN_WINDOW, offset + limit))
 
 
-# TODO: rank on a small generated column, ts_filter(search_text, '{a,b,c}'),
-# when queries that match thousands of products must get faster; the
-# description lexemes make search_text large to read for every match.
-# The search text is read once per row for the rank, since reading it is
-# most of the statement's cost. Only vector members, at most `window` rows,
-# read it again to test the match, because ts_rank also scores rows that
-# contain just some of the query's terms.
+# Ranking reads `rank_text` (title, brand, category, attributes), because
+# reading every match's full `search_text` made broad queries slow.
+# Description-only matches are ranked by `search_text` in PAGE_RELEVANCE, and
+# only when the main-field matches leave the window short.
+# Vector members, at most `window` rows, test the full match again, because
+# they may lack the query's terms.
 MATCHED_TEXT = """
 matched AS MATERIALIZED (
     SELECT p.product_id, p.brand, p.category_prefixes,
            p.price::float8 AS price, p.updated_at,
            CASE WHEN p.product_id = ANY(%(vector_members)s)
                 THEN p.search_text @@ q.tsq ELSE TRUE END AS text_hit,
-           ts_rank(p.search_text, q.tsq) AS text_rank
+           CASE WHEN p.rank_text @@ q.tsq
+                THEN ts_rank(p.rank_text, q.tsq) END AS main_rank
     FROM products p, websearch_to_tsquery('english', %(text)s) AS q(tsq)
     WHERE {filters}
       AND (p.search_text @@ q.tsq OR p.product_id = ANY(%(vector_members)s))
@@ -79,7 +79,7 @@ matched AS MATERIALIZED (
 MATCHED_BROWSE = """
 matched AS MATERIALIZED (
     SELECT p.product_id, p.brand, p.category_prefixes, p.price::float8 AS price,
-           p.updated_at, FALSE AS text_hit, NULL::float4 AS text_rank
+           p.updated_at, FALSE AS text_hit, NULL::float4 AS main_rank
     FROM products p
     WHERE {filters}
 )"""
@@ -87,10 +87,32 @@ matched AS MATERIALIZED (
 # The product list of the requested page, in order: `position`, `score` and
 # `matched_by` for each product.
 PAGE_RELEVANCE = """
+main_lexical AS MATERIALIZED (
+    SELECT product_id, 0 AS tier, main_rank AS text_rank
+    FROM matched
+    WHERE main_rank IS NOT NULL
+    ORDER BY main_rank DESC, product_id
+    LIMIT %(window)s
+),
+description_lexical AS (
+    SELECT m.product_id, 1 AS tier,
+           ts_rank(p.search_text, websearch_to_tsquery('english', %(text)s))
+               AS text_rank
+    FROM matched m
+    JOIN products p ON p.tenant_id = %(f_tenant)s AND p.product_id = m.product_id
+    WHERE m.text_hit AND m.main_rank IS NULL
+      AND (SELECT count(*) FROM main_lexical) < %(window)s
+    ORDER BY text_rank DESC, m.product_id
+    LIMIT %(window)s
+),
 lexical AS (
     SELECT product_id,
-           row_number() OVER (ORDER BY text_rank DESC, product_id) AS rank
-    FROM matched WHERE text_hit
+           row_number() OVER (ORDER BY tier, text_rank DESC, product_id) AS rank
+    FROM (
+        SELECT * FROM main_lexical
+        UNION ALL
+        SELECT * FROM description_lexical
+    ) ranked
     ORDER BY rank
     LIMIT %(window)s
 ),
@@ -167,18 +189,21 @@ facets AS (
         'categories', (
             SELECT coalesce(json_agg(json_build_object('value', c, 'count', n)
                                      ORDER BY n DESC, c), '[]')
-            FROM (SELECT c, count(*) AS n FROM matched, unnest(category_prefixes) c
+            FROM (SELECT c, sum(n) AS n
+                  FROM (SELECT category_prefixes, count(*) AS n FROM matched
+                        GROUP BY category_prefixes) paths,
+                       unnest(paths.category_prefixes) c
                   GROUP BY c ORDER BY n DESC, c LIMIT %(facet_values)s) g
         ),
         'price', (
             SELECT coalesce(json_agg(json_build_object(
                        'min', lower, 'max', lower + width, 'count', n)
                        ORDER BY lower), '[]')
-            FROM (SELECT round((floor(m.price / s.width) * s.width)::numeric, 6)
-                             ::float8 AS lower,
-                         s.width, count(*) AS n
-                  FROM matched m, step s WHERE m.price IS NOT NULL
-                  GROUP BY 1, 2) h
+            FROM (SELECT round((b.bucket * s.width)::numeric, 6)::float8 AS lower,
+                         s.width, b.n
+                  FROM (SELECT floor(m.price / s.width) AS bucket, count(*) AS n
+                        FROM matched m, step s WHERE m.price IS NOT NULL
+                        GROUP BY 1) b, step s) h
         )
     ) AS facets
 )"""
