@@ -40,6 +40,14 @@ async def read_catalog_state(conn: AsyncConnection, tenant_id: str) -> CatalogSt
 _EXACT_ORDER = sql.SQL("(p.embedding <=> %(embedding)s) + 0, p.product_id")
 _INDEX_ORDER = sql.SQL("p.embedding <=> %(embedding)s")
 
+# The HNSW walk returns `candidates` rows (its ef_search list), which are
+# sorted again by distance and product id. So among products with equal
+# embeddings the index path keeps the same ones as the exact scan.
+_RERANKED = sql.SQL(
+    "SELECT product_id, similarity FROM ({walk}) walk "
+    "ORDER BY similarity DESC, product_id LIMIT %(k)s"
+)
+
 
 def nearest_sql(
     tenant_id: str, filters: ProductFilters, *, use_index: bool
@@ -50,11 +58,20 @@ def nearest_sql(
         condition = sql.SQL("{} AND p.tenant_id = {}").format(
             condition, sql.Literal(tenant_id)
         )
-    statement = sql.SQL(
+    select = (
         "SELECT p.product_id, 1 - (p.embedding <=> %(embedding)s) AS similarity "
-        "FROM products p WHERE {condition} ORDER BY {order} LIMIT %(k)s"
-    ).format(condition=condition, order=_INDEX_ORDER if use_index else _EXACT_ORDER)
-    return statement, params
+        "FROM products p WHERE {condition} ORDER BY {order} LIMIT "
+    )
+    if not use_index:
+        statement = sql.SQL(select + "%(k)s").format(
+            condition=condition, order=_EXACT_ORDER
+        )
+        return statement, params
+
+    walk = sql.SQL(select + "%(candidates)s").format(
+        condition=condition, order=_INDEX_ORDER
+    )
+    return _RERANKED.format(walk=walk), params
 
 
 async def _run(
@@ -63,8 +80,10 @@ async def _run(
     params: dict[str, object],
     embedding: np.ndarray,
     k: int,
+    candidates: int,
 ) -> list[tuple[str, float]]:
-    cursor = await conn.execute(statement, {**params, "embedding": embedding, "k": k})
+    values = {**params, "embedding": embedding, "k": k, "candidates": candidates}
+    cursor = await conn.execute(statement, values)
     return [(row[0], float(row[1])) for row in await cursor.fetchall()]
 
 
@@ -82,14 +101,13 @@ async def nearest_products(
     Must run inside a transaction, which scopes the `hnsw.ef_search` setting.
     """
     if state.vector_index is not None:
+        candidates = max(ef_search, k)
         await conn.execute(
-            sql.SQL("SET LOCAL hnsw.ef_search = {}").format(
-                sql.Literal(max(ef_search, k))
-            )
+            sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(candidates))
         )
         statement, params = nearest_sql(tenant_id, filters, use_index=True)
-        rows = await _run(conn, statement, params, embedding, k)
+        rows = await _run(conn, statement, params, embedding, k, candidates)
         if len(rows) >= k or not filters.active:
             return rows
     statement, params = nearest_sql(tenant_id, filters, use_index=False)
-    return await _run(conn, statement, params, embedding, k)
+    return await _run(conn, statement, params, embedding, k, k)

@@ -167,7 +167,7 @@ def test_large_tenant_plan_uses_its_index(
     query = np.ones(384, dtype=np.float32) / np.sqrt(384)
     plan = db.execute(
         psycopg.sql.SQL("EXPLAIN {}").format(statement),
-        {**params, "embedding": query, "k": TOP_K},
+        {**params, "embedding": query, "k": TOP_K, "candidates": TOP_K},
     ).fetchall()
 
     assert vector_index_name(tenants.large_id) in "\n".join(row[0] for row in plan)
