@@ -58,6 +58,7 @@ async def lookup_tenant(pool: AsyncConnectionPool, api_key: str) -> Tenant | Non
 
 
 async def get_tenant(
+    request: Request,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Tenant:
@@ -75,6 +76,9 @@ async def get_tenant(
             detail="Invalid API key",
             headers={"WWW-Authenticate": "Bearer"},
         )
+
+    # The access log reads it from the request's state.
+    request.state.tenant_id = tenant.tenant_id
     return tenant
 
 

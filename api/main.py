@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI
 from starlette.types import Scope
 
+from api.access_log import AccessLog
 from api.deps import Services, lookup_tenant
 from api.routes import asyncapi, documents, health, search
 from api.routes.catalog_routers import CATALOG_ROUTERS
@@ -79,4 +80,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=lambda: settings.max_upload_bytes,
         key_is_valid=key_check,
     )
+    # Added last, so it runs first and times the whole request.
+    app.add_middleware(AccessLog)
     return app
