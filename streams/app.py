@@ -2,10 +2,13 @@
 
 Agents read raw records (CloudEvents binary mode), hand each one to a plain
 handler function and publish results with the idempotent producer, waiting
-for the broker's acknowledgement. Faust commits an input offset only after
-the agent has finished with the record, so processing is at-least-once.
+for the broker's acknowledgement. Each stage runs its records through a
+`FairDispatcher`, so one tenant's burst does not hold up the others, and
+acknowledges a record only after its handler has finished: Faust commits an
+input offset only then, so processing is at-least-once.
 """
 
+import functools
 from datetime import UTC, datetime
 
 import faust
@@ -13,6 +16,7 @@ import structlog
 
 from schemas import topics
 from streams.catalog_agents import add_catalog_agents
+from streams.fair import FairDispatcher, tenant_of
 from streams.index import handle_parsed
 from streams.parse import handle_uploaded
 from streams.runtime import Runtime
@@ -60,7 +64,11 @@ def create_app(settings: Settings) -> faust.App:
 
     async def consume(stage: str, stream: faust.StreamT, handler: Handler) -> None:
         await runtime.open()
-        async for event in stream.events():
+        dispatcher = FairDispatcher(
+            stage, settings.stage_workers, settings.stage_buffer
+        )
+
+        async def run(event: faust.EventT) -> None:
             await process_record(
                 runtime,
                 stage,
@@ -71,14 +79,18 @@ def create_app(settings: Settings) -> faust.App:
                 event.headers,
                 _position(event),
             )
+            event.ack()
+
+        async with dispatcher.running():
+            async for event in stream.noack().events():
+                await dispatcher.submit(
+                    tenant_of(event.headers), functools.partial(run, event)
+                )
 
     @app.agent(channel(topics.DOCUMENT_UPLOADED), name="parse")
     async def parse(stream: faust.StreamT) -> None:
         await consume("parse", stream, handle_uploaded)
 
-    # TODO: each stage handles one record at a time across all partitions,
-    # so one tenant's large document delays every other tenant's. Add
-    # per-tenant fairness before tenants share a worker in production.
     @app.agent(channel(topics.DOCUMENT_PARSED), name="index")
     async def index(stream: faust.StreamT) -> None:
         await consume("index", stream, handle_parsed)

@@ -107,6 +107,18 @@ class Settings(BaseSettings):
         description="Address-space limit of the PDF parser process, bytes.",
     )
 
+    stage_workers: int = Field(
+        default=2,
+        ge=1,
+        description="Records a stage handles at once, each for another tenant.",
+    )
+    stage_buffer: int = Field(
+        default=500,
+        ge=1,
+        description="Records a stage reads ahead to find other tenants' work "
+        "behind one tenant's burst.",
+    )
+
     embedding_model: str = Field(
         default_factory=_default_embedding_model,
         description="sentence-transformers model name or local folder.",
