@@ -2,9 +2,10 @@
 
 A stage reads its topics in offset order, so one tenant's burst (a PDF of
 hundreds of pages, a crawl of a thousand pages) would make every other
-tenant wait behind it. The dispatcher buffers records per tenant and runs them on a few workers,
-which take tenants in round-robin order. One tenant's records run one at a
-time, in arrival order, so the order of each key is kept.
+tenant wait behind it. The dispatcher buffers records per tenant and runs
+them on a few workers, which take tenants in round-robin order. One
+tenant's records run one at a time, in arrival order, so the order of each
+key is kept.
 
 A record's offset may be committed only after its handler has finished. The
 stage acknowledges each record when its job ends, and Faust commits up to the

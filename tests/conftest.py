@@ -1,14 +1,12 @@
 """Shared fixtures. Integration tests share one test stack per session."""
 
-import uuid
 from collections.abc import Iterator
 
 import httpx
 import psycopg
 import pytest
 
-from tests.stack import Stack, start_stack, stop_stack
-from tidings.tenants import create_tenant
+from tests.stack import Stack, fresh_tenant, start_stack, stop_stack
 
 
 @pytest.fixture(scope="session")
@@ -31,10 +29,7 @@ def api(stack: Stack) -> Iterator[httpx.Client]:
 @pytest.fixture()
 def other_tenant_api(stack: Stack) -> Iterator[httpx.Client]:
     """Client of a fresh tenant that owns nothing yet."""
-    with psycopg.connect(stack.database_url) as conn:
-        _, key = create_tenant(conn, f"t-{uuid.uuid4().hex[:10]}")
-    headers = {"Authorization": f"Bearer {key}"}
-    with httpx.Client(base_url=stack.api_url, headers=headers, timeout=60) as client:
+    with fresh_tenant(stack) as client:
         yield client
 
 

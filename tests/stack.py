@@ -10,10 +10,16 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psycopg
+
+from tidings.tenants import create_tenant
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -113,3 +119,13 @@ def stop_stack(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def fresh_tenant(stack: Stack, prefix: str = "t") -> Iterator[httpx.Client]:
+    """Yield an API client of a new tenant that owns nothing yet."""
+    with psycopg.connect(stack.database_url) as conn:
+        _, key = create_tenant(conn, f"{prefix}-{uuid.uuid4().hex[:10]}")
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=stack.api_url, headers=headers, timeout=60) as client:
+        yield client

@@ -2,30 +2,14 @@
 not held up behind another tenant's large one."""
 
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
-import psycopg
 
 from tests.integration.helpers import FINAL, pdf_path, upload, wait_final
-from tests.stack import Stack
-from tidings.tenants import create_tenant
+from tests.stack import Stack, fresh_tenant
 
 LARGE_PDF = "pdfjs__freeculture.pdf"  # 352 pages
 SMALL_PDF = "pypdf__Seige_of_Vicksburg_Sample_OCR.pdf"  # 6 pages
-
-
-@contextmanager
-def fresh_tenant(stack: Stack) -> Iterator[httpx.Client]:
-    # A fresh tenant, because an upload of a file the tenant already has
-    # returns the stored document instead of processing it again.
-    with psycopg.connect(stack.database_url) as conn:
-        _, key = create_tenant(conn, f"fair-{uuid.uuid4().hex[:10]}")
-    headers = {"Authorization": f"Bearer {key}"}
-    with httpx.Client(base_url=stack.api_url, headers=headers, timeout=60) as client:
-        yield client
 
 
 def status_of(api: httpx.Client, document_id: str) -> str:
@@ -35,6 +19,8 @@ def status_of(api: httpx.Client, document_id: str) -> str:
 
 
 def test_small_document_passes_large_one(stack: Stack) -> None:
+    # Fresh tenants, because an upload of a file the tenant already has
+    # returns the stored document instead of processing it again.
     with fresh_tenant(stack) as large_api, fresh_tenant(stack) as small_api:
         large = upload(large_api, pdf_path(LARGE_PDF))
         assert large.status_code == 202, large.text
