@@ -30,13 +30,15 @@ lexical AS (
     LIMIT %(candidates)s
 ),
 semantic AS (
-    SELECT chunk_id, row_number() OVER () AS rank
+    SELECT chunk_id, row_number() OVER (ORDER BY distance, chunk_id) AS rank
     FROM (
-        SELECT chunk_id FROM document_chunks
+        SELECT chunk_id, embedding <=> %(embedding)s AS distance
+        FROM document_chunks
         WHERE tenant_id = %(tenant)s
         ORDER BY embedding <=> %(embedding)s
         LIMIT %(candidates)s
     ) nearest
+    WHERE 1 - distance >= %(min_similarity)s
 ),
 fused AS (
     SELECT chunk_id,
@@ -59,15 +61,17 @@ LIMIT %(limit)s
 """
 
 
-# TODO: vector candidates have no similarity cutoff, so a query that matches
-# nothing still returns the nearest chunks; calibrate a cutoff on judged queries.
 async def search_documents(
     conn: AsyncConnection,
     tenant_id: str,
     query: str,
     embedding: np.ndarray,
     limit: int,
+    min_similarity: float,
 ) -> list[dict[str, Any]]:
+    """Return up to `limit` hits. A chunk found only by its embedding must
+    reach `min_similarity`, so a query about nothing in the documents finds
+    nothing."""
     await conn.execute("SET LOCAL hnsw.ef_search = 200")
     async with conn.cursor(row_factory=dict_row) as cursor:
         await cursor.execute(
@@ -77,6 +81,7 @@ async def search_documents(
                 "tenant": tenant_id,
                 "embedding": embedding,
                 "candidates": CANDIDATES,
+                "min_similarity": min_similarity,
                 "rrf_k": RRF_K,
                 "limit": limit,
             },

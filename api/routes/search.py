@@ -33,6 +33,11 @@ async def search_documents_route(
     async with services.pool.connection() as conn:
         async with conn.transaction():
             rows = await search_documents(
-                conn, tenant.tenant_id, query, embedding, limit
+                conn,
+                tenant.tenant_id,
+                query,
+                embedding,
+                limit,
+                services.settings.search_vector_min_similarity,
             )
     return DocumentSearchResults(query=query, hits=[DocumentHit(**row) for row in rows])

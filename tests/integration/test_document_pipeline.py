@@ -93,6 +93,29 @@ def test_search_hit_names_page(api: httpx.Client, corpus_results: dict) -> None:
     assert 1 <= hit["page"] <= 14
 
 
+def test_search_off_topic_finds_nothing(
+    api: httpx.Client, corpus_results: dict
+) -> None:
+    response = api.get("/v1/search/documents", params={"q": "chocolate cake recipe"})
+
+    assert response.status_code == 200
+    assert response.json()["hits"] == []
+
+
+def test_search_keeps_close_vector_hits(
+    api: httpx.Client, corpus_results: dict
+) -> None:
+    response = api.get(
+        "/v1/search/documents", params={"q": "speeding up browser scripts"}
+    )
+    hits = response.json()["hits"]
+
+    assert response.status_code == 200
+    assert hits, "expected vector hits above the similarity cutoff"
+    assert hits[0]["filename"] == "pdfjs__tracemonkey.pdf"
+    assert "vector" in hits[0]["matched_by"]
+
+
 def test_reupload_returns_same_document(
     api: httpx.Client, corpus_results: dict
 ) -> None:
