@@ -1,7 +1,7 @@
 """`tidings rebuild products` and `recommendations` after a run of the catalog
 and interaction stages: the rebuilt tables equal the live ones, `--check`
-finds a corrupted row, and search and recommendations answer the same before,
-during and after the swap."""
+finds a corrupted row, and searches and recommendations return the same results
+before, during and after the swap."""
 
 import asyncio
 import json
@@ -29,7 +29,7 @@ from tests.integration.catalog_helpers import (
 from tests.integration.history_helpers import run_cli, wait_caught_up
 from tests.stack import Stack
 from tidings.history.catalog_views import PRODUCTS_VIEW, RECOMMENDATIONS_VIEW
-from tidings.history.rebuild import RebuildReport, rebuild_view
+from tidings.history.rebuild import RebuildReport, TableReport, rebuild_view
 from tidings.history.views import View
 from tidings.settings import Settings
 
@@ -46,7 +46,7 @@ def product(product_id: str, version: int, title: str, **fields: Any) -> dict:
     return {"product_id": product_id, "version": version, "title": title, **fields}
 
 
-# Sent in this order, one request each, so the stage sees this order within
+# Sent in this order, one request each, so the stage processes them in this order within
 # each topic. Deletes are (product id, version) and follow the upserts.
 UPSERTS = [
     product(
@@ -129,7 +129,7 @@ OTHER_TENANT_INTERACTIONS = [
     ("s1", "u1", "view", "mug-a", "o2"),
 ]
 
-# Requests whose answers must not change: (path, query parameters).
+# Requests whose responses must not change: (path, query parameters).
 SEARCHES = [
     ("/v1/search/products", {"q": "hoodie"}),
     ("/v1/search/products", {"q": "coffee mug", "facets": "true"}),
@@ -197,7 +197,7 @@ class CatalogRun:
     tenant_id: str
     other_api: httpx.Client
     other_tenant_id: str
-    answers: dict[tuple[str, str, str], dict[str, Any]]
+    responses: dict[tuple[str, str, str], dict[str, Any]]
 
 
 def request_key(path: str, params: dict[str, str]) -> str:
@@ -222,27 +222,29 @@ def normalized(body: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def ask(api: httpx.Client, path: str, params: dict[str, str]) -> dict[str, Any]:
+def get_json(api: httpx.Client, path: str, params: dict[str, str]) -> dict[str, Any]:
     response = api.get(path, params=params)
     assert response.status_code == 200, response.text
     return normalized(response.json())
 
 
-def ask_alone(api: httpx.Client, path: str, params: dict[str, str]) -> dict[str, Any]:
+def get_json_alone(
+    api: httpx.Client, path: str, params: dict[str, str]
+) -> dict[str, Any]:
     """Ask on a client of its own, for use from another thread."""
     with httpx.Client(
         base_url=api.base_url, headers=api.headers, timeout=300
     ) as client:
-        return ask(client, path, params)
+        return get_json(client, path, params)
 
 
-def all_answers(run: CatalogRun) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """Return the answers to SEARCHES and RECOMMENDATIONS for the first tenant
+def all_responses(run: CatalogRun) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Return the responses to SEARCHES and RECOMMENDATIONS for the first tenant
     and to SEARCHES for the other."""
     asked = [(run.tenant_id, run.api, SEARCHES + RECOMMENDATIONS)]
     asked.append((run.other_tenant_id, run.other_api, SEARCHES))
     return {
-        (tenant, path, request_key(path, params)): ask(client, path, params)
+        (tenant, path, request_key(path, params)): get_json(client, path, params)
         for tenant, client, requests in asked
         for path, params in requests
     }
@@ -251,7 +253,7 @@ def all_answers(run: CatalogRun) -> dict[tuple[str, str, str], dict[str, Any]]:
 @pytest.fixture(scope="module")
 def catalog_run(stack: Stack) -> Iterator[CatalogRun]:
     """Run the catalog and interaction stages for two tenants, give the first
-    a vector index, and record the API's answers."""
+    a vector index, and record the API's responses."""
     settings = Settings(
         data_dir=stack.data_dir,
         kafka_bootstrap=stack.kafka_bootstrap,
@@ -284,7 +286,7 @@ def catalog_run(stack: Stack) -> Iterator[CatalogRun]:
             tenant_id_of(stack, other_api),
             {},
         )
-        run.answers = all_answers(run)
+        run.responses = all_responses(run)
         yield run
 
 
@@ -336,7 +338,7 @@ def assert_same_rows(
 
 def bump_version(db: psycopg.Connection, tenant_id: str) -> None:
     """Move the tenant's catalog version on, so the API's cached results of
-    the current version do not answer the next requests."""
+    the current version do not serve the next requests."""
     db.execute(
         "UPDATE catalog_state SET version = version + 1 WHERE tenant_id = %s",
         (tenant_id,),
@@ -352,13 +354,15 @@ def waiting_locks(db: psycopg.Connection, table: str, mode: str) -> int:
     return int(row[0]) if row else 0
 
 
-def wait_for(check: Callable[[], bool], what: str, timeout: float = 180.0) -> None:
+def wait_for(
+    check: Callable[[], bool], description: str, timeout: float = 180.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
             return
         time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {description}")
 
 
 def swap_under_requests(
@@ -368,7 +372,7 @@ def swap_under_requests(
     held_table: str,
     requests: list[tuple[str, dict[str, str]]],
 ) -> tuple[RebuildReport, list[dict[str, Any]]]:
-    """Rebuild the view while a reader holds `held_table`, send the requests
+    """Rebuild the view while a reader has `held_table` open, send the requests
     once the swap waits for that reader, then let the swap go on.
 
     The requests queue behind the swap's ACCESS EXCLUSIVE lock request, so
@@ -388,8 +392,8 @@ def swap_under_requests(
             )
             assert not swap.done(), swap.result()
 
-            answers: list[Future[dict[str, Any]]] = [
-                pool.submit(ask_alone, run.api, path, params)
+            responses: list[Future[dict[str, Any]]] = [
+                pool.submit(get_json_alone, run.api, path, params)
                 for path, params in requests
             ]
             wait_for(
@@ -398,25 +402,32 @@ def swap_under_requests(
             )
             reader.rollback()
             report = swap.result(timeout=300)
-            return report, [future.result(timeout=120) for future in answers]
+            return report, [future.result(timeout=120) for future in responses]
 
 
-def expected_answers(
+def expected_responses(
     run: CatalogRun, requests: list[tuple[str, dict[str, str]]]
 ) -> list[dict[str, Any]]:
     return [
-        run.answers[(run.tenant_id, path, request_key(path, params))]
+        run.responses[(run.tenant_id, path, request_key(path, params))]
         for path, params in requests
     ]
 
 
-def test_products_check_equal(catalog_run: CatalogRun) -> None:
-    report = rebuild(catalog_run, PRODUCTS_VIEW, check=True)
+def check_equal(run: CatalogRun, view: View) -> dict[str, TableReport]:
+    """Rebuild with --check, assert that no table differs, return the tables."""
+    report = rebuild(run, view, check=True)
     tables = {table.table: table for table in report.tables}
 
     assert report.equal, report.tables
     for table in tables.values():
         assert table.rebuilt_rows == table.live_rows, table
+    return tables
+
+
+def test_products_check_equal(catalog_run: CatalogRun) -> None:
+    tables = check_equal(catalog_run, PRODUCTS_VIEW)
+
     assert tables["products"].rebuilt_rows >= 10
     assert tables["product_tombstones"].rebuilt_rows >= len(DELETES)
     assert tables["catalog_terms"].rebuilt_rows >= 20
@@ -444,7 +455,7 @@ def test_products_check_reports_corrupted_rows(
     assert "view products checked" in result.stdout
 
 
-def test_products_swap_answers_during_swap(
+def test_products_swap_under_requests(
     catalog_run: CatalogRun, db: psycopg.Connection
 ) -> None:
     # Runs after the check test above, whose corrupted rows the swap repairs.
@@ -456,7 +467,9 @@ def test_products_swap_answers_during_swap(
     ).fetchone()
     requests = SEARCHES + RECOMMENDATIONS[:1]
 
-    report, answers = swap_under_requests(run, db, PRODUCTS_VIEW, "products", requests)
+    report, responses = swap_under_requests(
+        run, db, PRODUCTS_VIEW, "products", requests
+    )
     price = db.execute(
         "SELECT price FROM products WHERE tenant_id = %s AND product_id = 'hoodie-a'",
         (run.tenant_id,),
@@ -476,7 +489,7 @@ def test_products_swap_answers_during_swap(
     ).fetchone()
 
     assert report.swapped
-    assert answers == expected_answers(run, requests)
+    assert responses == expected_responses(run, requests)
     assert price is not None and float(price[0]) == 59.0
     assert state is not None and version_before is not None
     assert state[0] > version_before[0]
@@ -509,17 +522,13 @@ def test_products_rebuild_equals_live(
         assert_same_rows(before[table], snapshot(db, table, tenants), table)
 
 
-def test_products_answers_equal_after_swap(catalog_run: CatalogRun) -> None:
-    assert all_answers(catalog_run) == catalog_run.answers
+def test_products_responses_equal_after_swap(catalog_run: CatalogRun) -> None:
+    assert all_responses(catalog_run) == catalog_run.responses
 
 
 def test_recommendations_check_equal(catalog_run: CatalogRun) -> None:
-    report = rebuild(catalog_run, RECOMMENDATIONS_VIEW, check=True)
-    tables = {table.table: table for table in report.tables}
+    tables = check_equal(catalog_run, RECOMMENDATIONS_VIEW)
 
-    assert report.equal, report.tables
-    for table in tables.values():
-        assert table.rebuilt_rows == table.live_rows, table
     assert tables["interactions"].rebuilt_rows >= len(INTERACTIONS) - 1
     assert tables["product_pairs"].rebuilt_rows >= 8
 
@@ -550,14 +559,14 @@ def test_recommendations_check_reports_corrupted_rows(
     assert f"interactions [{deleted[0]}]: only_rebuilt" in result.stdout
 
 
-def test_recommendations_swap_answers_during_swap(
+def test_recommendations_swap_under_requests(
     catalog_run: CatalogRun, db: psycopg.Connection
 ) -> None:
     # Runs after the check test above, whose corrupted rows the swap repairs.
     run = catalog_run
     requests = RECOMMENDATIONS[1:]
 
-    report, answers = swap_under_requests(
+    report, responses = swap_under_requests(
         run, db, RECOMMENDATIONS_VIEW, "interactions", requests
     )
     sessions = db.execute(
@@ -567,7 +576,7 @@ def test_recommendations_swap_answers_during_swap(
     ).fetchone()
 
     assert report.swapped
-    assert answers == expected_answers(run, requests)
+    assert responses == expected_responses(run, requests)
     assert sessions == (2,)
 
 
@@ -583,7 +592,7 @@ def test_recommendations_rebuild_equals_live(
     assert report.swapped
     for table in tables:
         assert_same_rows(before[table], snapshot(db, table, tenants), table)
-    assert all_answers(catalog_run) == catalog_run.answers
+    assert all_responses(catalog_run) == catalog_run.responses
 
 
 def test_cli_help_lists_catalog_views(stack: Stack) -> None:
@@ -600,5 +609,5 @@ def test_stage_writes_after_swap(catalog_run: CatalogRun) -> None:
     post_products(catalog_run.api, [product("after-swap", 1, f"Torch {marker}")])
 
     assert wait_for_versions(catalog_run.api, {"after-swap": 1})
-    body = ask(catalog_run.api, "/v1/search/products", {"q": marker})
+    body = get_json(catalog_run.api, "/v1/search/products", {"q": marker})
     assert [hit["product_id"] for hit in body["hits"]] == ["after-swap"]

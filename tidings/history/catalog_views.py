@@ -1,9 +1,10 @@
 """Views of the catalog and interaction stages that `tidings rebuild` rebuilds.
 
-`products` holds what the catalog stage writes (products, delete tombstones
-and the typo fallback's vocabulary). `recommendations` holds what the
-interaction stage writes (interactions and co-occurrence counts). Both
-builders call the stages' own functions with the shadow tables' names.
+The products view contains the tables that the catalog stage writes
+(products, delete tombstones and the typo fallback's vocabulary). The
+recommendations view contains the tables that the interaction stage writes
+(interactions and co-occurrence counts). Both builders call the stages' own
+functions with the shadow tables' names.
 """
 
 from dataclasses import dataclass, field

@@ -8,10 +8,10 @@ indexes to the live names. Readers never see a half-filled table, because a
 search that starts during the swap waits for the commit and then reads the
 new table. `--check` compares the tables instead of swapping them.
 
-A view may name an advisory lock, held from the start until the swap
-commits, and an `after_swap` step that runs in the swap's transaction: the
-products view holds the vector index timer's lock and bumps every tenant's
-catalog version.
+A view may name an advisory lock, which the rebuild takes at the start and
+keeps until the swap commits, and an `after_swap` step that runs in the
+swap's transaction. The products view takes the vector index timer's lock and
+bumps every tenant's catalog version after the swap.
 
 NOTE: LIKE ... INCLUDING ALL copies columns, defaults, constraints and
 indexes but not triggers, policies, grants or foreign keys that point at the
@@ -103,8 +103,8 @@ async def _create_shadows(conn: AsyncConnection, view: View) -> None:
 
 
 async def _take_view_lock(conn: AsyncConnection, lock_id: int, view: View) -> None:
-    """Take the view's advisory lock, waiting for a job that holds it. The
-    lock lasts until the connection closes."""
+    """Take the view's advisory lock, waiting while another session has it.
+    The lock lasts until the connection closes."""
     cursor = await conn.execute("SELECT pg_try_advisory_lock(%s)", (lock_id,))
     row = await cursor.fetchone()
     if row is not None and row[0]:

@@ -253,7 +253,7 @@ def register_view(view: View) -> None:
 
 
 def load_views() -> dict[str, View]:
-    """Return every view, after importing the modules that register theirs."""
+    """Return every view, the catalog's views included."""
     # Imported here because catalog_views imports this module.
     from tidings.history import catalog_views
 
