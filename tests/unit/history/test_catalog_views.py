@@ -1,4 +1,5 @@
-"""The catalog views write only to shadow tables and compare every column."""
+"""The catalog views write only to shadow tables and compare every column but
+created_at."""
 
 import re
 
