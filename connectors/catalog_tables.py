@@ -4,6 +4,9 @@ Versions decide every write, so the outcome does not depend on the order in
 which events arrive. An upsert replaces a stored product only with a higher
 version. A delete leaves a tombstone that blocks upserts of the same or a
 lower version. Replaying an event changes nothing.
+
+The table names are parameters (`CatalogTables`) so that `tidings rebuild`
+can fill shadow tables with the same statements.
 """
 
 from collections.abc import Iterable
@@ -11,13 +14,36 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg.types.json import Jsonb
 
 from schemas.events import AttributeValue, ProductDeletedV1, ProductUpsertedV1
 from tidings.catalog_text import index_text, latin_words, trigrams
 
 CATEGORY_SEPARATOR = "/"
+
+
+@dataclass(frozen=True)
+class CatalogTables:
+    """Names of the tables that catalog changes are written to."""
+
+    products: str = "products"
+    tombstones: str = "product_tombstones"
+    terms: str = "catalog_terms"
+    # None skips the catalog version bump, for tables that no reader sees yet.
+    state: str | None = "catalog_state"
+
+    def compose(self, template: sql.SQL) -> sql.Composed:
+        """Fill a statement's {products}, {tombstones}, {terms} and {state}."""
+        return template.format(
+            products=sql.Identifier(self.products),
+            tombstones=sql.Identifier(self.tombstones),
+            terms=sql.Identifier(self.terms),
+            state=sql.Identifier(self.state or "catalog_state"),
+        )
+
+
+LIVE_TABLES = CatalogTables()
 
 
 @dataclass(frozen=True)
@@ -104,8 +130,8 @@ def product_words(product: ProductUpsertedV1) -> set[str]:
     return latin_words(text)
 
 
-UPSERT_SQL = """
-INSERT INTO products AS p (tenant_id, product_id, version, title, description,
+UPSERT_SQL = sql.SQL("""
+INSERT INTO {products} AS p (tenant_id, product_id, version, title, description,
     brand, category_path, category_prefixes, price, currency, stock, attributes,
     attribute_pairs, image_url, search_text, embedding, created_at, updated_at,
     event_id)
@@ -118,7 +144,7 @@ SELECT %(tenant)s, %(product_id)s, %(version)s, %(title)s, %(description)s,
     || setweight(to_tsvector('english', %(description_text)s), 'D'),
     %(embedding)s, %(time)s, %(time)s, %(event_id)s
 WHERE NOT EXISTS (
-    SELECT 1 FROM product_tombstones t
+    SELECT 1 FROM {tombstones} t
     WHERE t.tenant_id = %(tenant)s AND t.product_id = %(product_id)s
       AND t.version >= %(version)s
 )
@@ -140,31 +166,31 @@ ON CONFLICT (tenant_id, product_id) DO UPDATE SET
     updated_at = EXCLUDED.updated_at,
     event_id = EXCLUDED.event_id
 WHERE p.version < EXCLUDED.version
-"""
+""")
 
-TOMBSTONE_SQL = """
-INSERT INTO product_tombstones AS t (tenant_id, product_id, version, deleted_at)
+TOMBSTONE_SQL = sql.SQL("""
+INSERT INTO {tombstones} AS t (tenant_id, product_id, version, deleted_at)
 VALUES (%(tenant)s, %(product_id)s, %(version)s, %(time)s)
 ON CONFLICT (tenant_id, product_id) DO UPDATE SET
     version = EXCLUDED.version, deleted_at = EXCLUDED.deleted_at
 WHERE t.version < EXCLUDED.version
-"""
+""")
 
-DELETE_SQL = """
-DELETE FROM products
+DELETE_SQL = sql.SQL("""
+DELETE FROM {products}
 WHERE tenant_id = %(tenant)s AND product_id = %(product_id)s
   AND version <= %(version)s
-"""
+""")
 
-TERMS_SQL = """
-INSERT INTO catalog_terms (tenant_id, term, trigrams) VALUES (%s, %s, %s)
+TERMS_SQL = sql.SQL("""
+INSERT INTO {terms} (tenant_id, term, trigrams) VALUES (%s, %s, %s)
 ON CONFLICT (tenant_id, term) DO NOTHING
-"""
+""")
 
-BUMP_VERSION_SQL = """
-INSERT INTO catalog_state AS s (tenant_id, version) VALUES (%s, 1)
+BUMP_VERSION_SQL = sql.SQL("""
+INSERT INTO {state} AS s (tenant_id, version) VALUES (%s, 1)
 ON CONFLICT (tenant_id) DO UPDATE SET version = s.version + 1, updated_at = now()
-"""
+""")
 
 
 async def write_catalog_changes(
@@ -172,9 +198,11 @@ async def write_catalog_changes(
     upserts: list[ProductUpsert],
     deletes: list[ProductDelete],
     new_terms: Iterable[tuple[str, str]] = (),
+    tables: CatalogTables = LIVE_TABLES,
 ) -> None:
     """Apply upserts, deletes and vocabulary terms in one transaction and bump
-    the catalog version of every tenant they touch."""
+    the catalog version of every tenant they touch (unless `tables.state` is
+    None)."""
     tenants = sorted(
         {change.tenant_id for change in upserts}
         | {change.tenant_id for change in deletes}
@@ -192,10 +220,15 @@ async def write_catalog_changes(
 
     async with conn.transaction(), conn.cursor() as cursor:
         if upserts:
-            await cursor.executemany(UPSERT_SQL, [upsert_params(c) for c in upserts])
+            await cursor.executemany(
+                tables.compose(UPSERT_SQL), [upsert_params(c) for c in upserts]
+            )
         if delete_params:
-            await cursor.executemany(TOMBSTONE_SQL, delete_params)
-            await cursor.executemany(DELETE_SQL, delete_params)
+            await cursor.executemany(tables.compose(TOMBSTONE_SQL), delete_params)
+            await cursor.executemany(tables.compose(DELETE_SQL), delete_params)
         if terms:
-            await cursor.executemany(TERMS_SQL, terms)
-        await cursor.executemany(BUMP_VERSION_SQL, [(tenant,) for tenant in tenants])
+            await cursor.executemany(tables.compose(TERMS_SQL), terms)
+        if tables.state is not None:
+            await cursor.executemany(
+                tables.compose(BUMP_VERSION_SQL), [(tenant,) for tenant in tenants]
+            )

@@ -6,7 +6,9 @@ keyed by event id, and the count increments commit in one transaction, so a
 replayed event finds its row and changes nothing.
 """
 
-from psycopg import AsyncConnection
+from dataclasses import dataclass
+
+from psycopg import AsyncConnection, sql
 
 from schemas.events import InteractionKind, InteractionRecordedV1
 
@@ -20,40 +22,59 @@ PAIR_KINDS: dict[str, tuple[InteractionKind, ...]] = {
 MAX_PARTNERS = 100
 
 
+@dataclass(frozen=True)
+class InteractionTables:
+    """Names of the tables that interactions are written to; `tidings rebuild`
+    passes shadow names."""
+
+    interactions: str = "interactions"
+    pairs: str = "product_pairs"
+
+    def compose(self, template: sql.SQL) -> sql.Composed:
+        """Fill a statement's {interactions} and {pairs}."""
+        return template.format(
+            interactions=sql.Identifier(self.interactions),
+            pairs=sql.Identifier(self.pairs),
+        )
+
+
+LIVE_TABLES = InteractionTables()
+
+
 def pair_kind(kind: InteractionKind) -> str:
     """Return the co-occurrence list an interaction kind counts towards."""
     return "bought" if kind == "purchase" else "viewed"
 
 
-INSERT_SQL = """
-INSERT INTO interactions (event_id, tenant_id, session_id, user_id, product_id,
+INSERT_SQL = sql.SQL("""
+INSERT INTO {interactions} (event_id, tenant_id, session_id, user_id, product_id,
     kind, occurred_at)
 VALUES (%s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (event_id) DO NOTHING
-"""
+""")
 
-SEEN_SQL = """
+SEEN_SQL = sql.SQL("""
 SELECT EXISTS (
-    SELECT 1 FROM interactions
+    SELECT 1 FROM {interactions}
     WHERE tenant_id = %s AND session_id = %s AND product_id = %s
       AND kind = ANY(%s) AND event_id <> %s
 )
-"""
+""")
 
-PARTNERS_SQL = """
-SELECT product_id FROM interactions
+PARTNERS_SQL = sql.SQL("""
+SELECT product_id FROM {interactions}
 WHERE tenant_id = %s AND session_id = %s AND kind = ANY(%s) AND product_id <> %s
 GROUP BY product_id
 ORDER BY max(occurred_at) DESC, product_id
 LIMIT %s
-"""
+""")
 
-PAIR_SQL = """
-INSERT INTO product_pairs AS pp (tenant_id, kind, product_id, other_id, sessions)
+PAIR_SQL = sql.SQL("""
+INSERT INTO {pairs} AS pp (tenant_id, kind, product_id, other_id, sessions)
 VALUES (%s, %s, %s, %s, 1)
 ON CONFLICT (tenant_id, kind, product_id, other_id)
 DO UPDATE SET sessions = pp.sessions + 1
-"""
+""")
 
 
 async def record_interaction(
@@ -61,6 +82,7 @@ async def record_interaction(
     event_id: str,
     tenant_id: str,
     interaction: InteractionRecordedV1,
+    tables: InteractionTables = LIVE_TABLES,
 ) -> int:
     """Store one interaction and count its new pairs; return the pairs counted.
 
@@ -74,7 +96,7 @@ async def record_interaction(
 
     async with conn.transaction(), conn.cursor() as cursor:
         await cursor.execute(
-            INSERT_SQL,
+            tables.compose(INSERT_SQL),
             (
                 event_id,
                 tenant_id,
@@ -88,17 +110,20 @@ async def record_interaction(
         if cursor.rowcount == 0:
             return 0
 
-        await cursor.execute(SEEN_SQL, (tenant_id, session, product, kinds, event_id))
+        await cursor.execute(
+            tables.compose(SEEN_SQL), (tenant_id, session, product, kinds, event_id)
+        )
         seen = await cursor.fetchone()
         if seen is not None and seen[0]:
             return 0
 
         await cursor.execute(
-            PARTNERS_SQL, (tenant_id, session, kinds, product, MAX_PARTNERS)
+            tables.compose(PARTNERS_SQL),
+            (tenant_id, session, kinds, product, MAX_PARTNERS),
         )
         partners = [row[0] for row in await cursor.fetchall()]
         pairs = [(tenant_id, kind, product, other) for other in partners]
         pairs += [(tenant_id, kind, other, product) for other in partners]
         if pairs:
-            await cursor.executemany(PAIR_SQL, sorted(pairs))
+            await cursor.executemany(tables.compose(PAIR_SQL), sorted(pairs))
     return len(pairs)

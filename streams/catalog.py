@@ -6,6 +6,7 @@ weighted: title A, brand and categories B, attributes C, description D.
 """
 
 import asyncio
+from dataclasses import dataclass
 
 import structlog
 
@@ -15,6 +16,7 @@ from connectors.catalog_tables import (
     product_words,
     write_catalog_changes,
 )
+from connectors.embedder import Embedder
 from schemas import topics
 from schemas.envelope import CloudEvent
 from schemas.events import ProductDeletedV1, ProductUpsertedV1
@@ -59,10 +61,23 @@ def decode_catalog_event(event: CloudEvent) -> ProductUpsertedV1 | ProductDelete
     raise ValueError(f"{event.type!r} is not a catalog event type")
 
 
-async def handle_catalog_batch(events: list[CloudEvent], runtime: Runtime) -> None:
-    assert runtime.embedder is not None
-    assert runtime.pool is not None
+@dataclass(frozen=True)
+class CatalogChanges:
+    """A batch of catalog events as rows to write."""
 
+    upserts: list[ProductUpsert]
+    deletes: list[ProductDelete]
+    # (tenant id, word) of every upserted product, stored or not.
+    words: set[tuple[str, str]]
+
+
+async def build_catalog_changes(
+    events: list[CloudEvent], embedder: Embedder
+) -> CatalogChanges:
+    """Decode a batch and embed its upserted products in one model call.
+
+    `tidings rebuild` calls this too, so rebuilt rows match the stage's.
+    """
     upserted: list[tuple[CloudEvent, ProductUpsertedV1]] = []
     deletes: list[ProductDelete] = []
     for event in events:
@@ -76,7 +91,7 @@ async def handle_catalog_batch(events: list[CloudEvent], runtime: Runtime) -> No
         embedding_text(p.title, p.brand, p.category_path, p.description)
         for _, p in upserted
     ]
-    vectors = await asyncio.to_thread(runtime.embedder.encode, texts)
+    vectors = await asyncio.to_thread(embedder.encode, texts)
     upserts = [
         ProductUpsert(event.tenantid, event.id, event.time, product, vector)
         for (event, product), vector in zip(upserted, vectors, strict=True)
@@ -86,15 +101,25 @@ async def handle_catalog_batch(events: list[CloudEvent], runtime: Runtime) -> No
         for event, product in upserted
         for word in product_words(product)
     }
-    new_terms = known_terms.unknown(words)
+    return CatalogChanges(upserts, deletes, words)
+
+
+async def handle_catalog_batch(events: list[CloudEvent], runtime: Runtime) -> None:
+    assert runtime.embedder is not None
+    assert runtime.pool is not None
+
+    changes = await build_catalog_changes(events, runtime.embedder)
+    new_terms = known_terms.unknown(changes.words)
 
     async with runtime.pool.connection() as conn:
-        await write_catalog_changes(conn, upserts, deletes, sorted(new_terms))
+        await write_catalog_changes(
+            conn, changes.upserts, changes.deletes, sorted(new_terms)
+        )
     known_terms.add(new_terms)
     log.debug(
         "catalog_batch_written",
-        upserts=len(upserts),
-        deletes=len(deletes),
+        upserts=len(changes.upserts),
+        deletes=len(changes.deletes),
         new_terms=len(new_terms),
         tenant_ids=sorted({event.tenantid for event in events}),
     )

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
+import click
 import typer
 from rich import box
 from rich.console import Console
@@ -22,6 +23,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from typer.core import TyperCommand
 
 from connectors.errors import ConnectorError
 from tidings.history.errors import HistoryError
@@ -271,9 +273,24 @@ def replay_command(
     _print_replay_summary(summary, outputs, errors if to_stdout else console)
 
 
+class RebuildHelp(TyperCommand):
+    """`tidings rebuild` with the registered views listed under its help."""
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Imported only for --help: the views pull in the stages' modules.
+        from tidings.history.views import load_views
+
+        views = sorted(load_views().values(), key=lambda view: view.name)
+        self.epilog = "Views:\n\n" + "\n\n".join(
+            f"{view.name}: {view.description}" for view in views
+        )
+        super().format_help(ctx, formatter)
+
+
 def rebuild_command(
     view: Annotated[
-        str, typer.Argument(help="View to rebuild; an unknown name lists the views.")
+        str,
+        typer.Argument(help="View to rebuild; the views are listed below."),
     ],
     check: Annotated[
         bool,
@@ -289,17 +306,18 @@ def rebuild_command(
     model), or the rebuilt chunks will differ.
     """
     from tidings.history.rebuild import rebuild_view
-    from tidings.history.views import VIEWS
+    from tidings.history.views import load_views
 
-    if view not in VIEWS:
-        _fail(f"unknown view {view!r}; choose one of {', '.join(sorted(VIEWS))}")
+    views = load_views()
+    if view not in views:
+        _fail(f"unknown view {view!r}; choose one of {', '.join(sorted(views))}")
     settings = _settings()
     try:
         with _progress() as progress:
             task = progress.add_task(f"reading {view} history", total=None)
             report = asyncio.run(
                 rebuild_view(
-                    VIEWS[view],
+                    views[view],
                     settings,
                     check=check,
                     on_plan=lambda total: progress.update(task, total=total),
@@ -319,7 +337,10 @@ def rebuild_command(
     for part in report.tables:
         for difference in part.differences:
             key = ", ".join(str(value) for value in difference.key)
-            console.print(f"{part.table} [{key}]: {difference.kind}", markup=False)
+            line = f"{part.table} [{key}]: {difference.kind}"
+            if difference.columns:
+                line += f" in {', '.join(difference.columns)}"
+            console.print(line, markup=False, highlight=False)
         if part.difference_count > len(part.differences):
             hidden = part.difference_count - len(part.differences)
             console.print(f"{part.table}: {hidden} more differences not listed")
@@ -360,5 +381,5 @@ def register(app: typer.Typer) -> None:
     """Add the history commands to the `tidings` command line."""
     app.command("topics")(topics_command)
     app.command("replay")(replay_command)
-    app.command("rebuild")(rebuild_command)
+    app.command("rebuild", cls=RebuildHelp)(rebuild_command)
     app.command("asyncapi")(asyncapi_command)

@@ -8,6 +8,11 @@ indexes to the live names. Readers never see a half-filled table, because a
 search that starts during the swap waits for the commit and then reads the
 new table. `--check` compares the tables instead of swapping them.
 
+A view may name an advisory lock, which the rebuild takes at the start and
+keeps until the swap commits, and an `after_swap` step that runs in the
+swap's transaction. The products view takes the vector index timer's lock and
+bumps every tenant's catalog version after the swap.
+
 NOTE: LIKE ... INCLUDING ALL copies columns, defaults, constraints and
 indexes but not triggers, policies, grants or foreign keys that point at the
 table; a serial column's default would still use the live table's sequence,
@@ -51,6 +56,7 @@ _SKIPPED_ERRORS: tuple[type[Exception], ...] = (EnvelopeError, *SKIPPED_EVENT_ER
 class Difference:
     key: tuple[Any, ...]
     kind: str  # only_live, only_rebuilt or differs
+    columns: tuple[str, ...] = ()  # the differing columns, for kind differs
 
 
 @dataclass
@@ -94,6 +100,24 @@ async def _create_shadows(conn: AsyncConnection, view: View) -> None:
                 sql.Identifier(table.shadow), sql.Identifier(table.name)
             )
         )
+
+
+async def _take_view_lock(conn: AsyncConnection, lock_id: int, view: View) -> None:
+    """Take the view's advisory lock, waiting while another session has it.
+    The lock lasts until the connection closes."""
+    cursor = await conn.execute("SELECT pg_try_advisory_lock(%s)", (lock_id,))
+    row = await cursor.fetchone()
+    if row is not None and row[0]:
+        return
+    log.info("rebuild_lock_waiting", view=view.name, lock_id=lock_id)
+    await conn.execute("SELECT pg_advisory_lock(%s)", (lock_id,))
+
+
+async def _analyze_shadows(conn: AsyncConnection, view: View) -> None:
+    # The renamed tables keep these statistics, so the planner does not plan
+    # the first searches after the swap without any.
+    for table in view.tables:
+        await conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table.shadow)))
 
 
 async def _drop_shadows(conn: AsyncConnection, view: View) -> None:
@@ -153,6 +177,25 @@ async def _count(conn: AsyncConnection, table: str) -> int:
     return int(row[0]) if row else 0
 
 
+def _differing_columns(table: TableSpec) -> sql.Composed:
+    """Select the names of the columns in which a row pair differs."""
+    tests = [
+        sql.SQL("CASE WHEN l.{0} IS DISTINCT FROM r.{0} THEN {1} END").format(
+            sql.Identifier(name), sql.Literal(name)
+        )
+        for name in table.columns
+    ]
+    tests += [
+        sql.SQL("CASE WHEN (l.{0} <=> r.{0}) > %(tolerance)s THEN {1} END").format(
+            sql.Identifier(name), sql.Literal(name)
+        )
+        for name in table.vectors
+    ]
+    return sql.SQL("array_remove(ARRAY[{}]::text[], NULL)").format(
+        sql.SQL(", ").join(tests)
+    )
+
+
 def _difference_query(table: TableSpec) -> sql.Composed:
     keys = sql.SQL(", ").join(sql.Identifier(name) for name in table.key)
 
@@ -167,8 +210,8 @@ def _difference_query(table: TableSpec) -> sql.Composed:
         for name in table.vectors
     )
     return sql.SQL(
-        "SELECT {keys}, CASE WHEN l._present IS NULL THEN 'only_rebuilt' "
-        "WHEN r._present IS NULL THEN 'only_live' ELSE 'differs' END "
+        "SELECT {keys}, {differing}, CASE WHEN l._present IS NULL THEN "
+        "'only_rebuilt' WHEN r._present IS NULL THEN 'only_live' ELSE 'differs' END "
         "FROM (SELECT *, true AS _present FROM {live}) l "
         "FULL JOIN (SELECT *, true AS _present FROM {shadow}) r USING ({keys}) "
         "WHERE l._present IS NULL OR r._present IS NULL "
@@ -181,6 +224,7 @@ def _difference_query(table: TableSpec) -> sql.Composed:
         live_columns=columns("l"),
         shadow_columns=columns("r"),
         vectors=vectors,
+        differing=_differing_columns(table),
     )
 
 
@@ -194,11 +238,13 @@ async def compare_table(conn: AsyncConnection, table: TableSpec) -> TableReport:
     cursor = await conn.execute(
         _difference_query(table), {"tolerance": EMBEDDING_TOLERANCE}
     )
+    key_size = len(table.key)
     async for row in cursor:
         report.difference_count += 1
         if len(report.differences) < LISTED_DIFFERENCES:
-            key_size = len(table.key)
-            report.differences.append(Difference(tuple(row[:key_size]), row[-1]))
+            kind = row[-1]
+            columns = tuple(row[key_size]) if kind == "differs" else ()
+            report.differences.append(Difference(tuple(row[:key_size]), kind, columns))
     return report
 
 
@@ -273,6 +319,8 @@ async def _catch_up_and_swap(
             )
             await _apply_ranges(conn, bootstrap, late, builder, report, None)
             await _swap(conn, view)
+            if view.after_swap is not None:
+                await view.after_swap(conn)
     except psycopg.errors.LockNotAvailable as exc:
         raise RebuildError(
             f"could not lock the tables of view {view.name} within "
@@ -305,6 +353,8 @@ async def rebuild_view(
 
     try:
         await register_vector_async(conn)
+        if view.lock_id is not None and not check:
+            await _take_view_lock(conn, view.lock_id, view)
         await _create_shadows(conn, view)
         builder = view.builder(settings)
         consumer = open_consumer(bootstrap)
@@ -323,6 +373,7 @@ async def rebuild_view(
             for table in view.tables:
                 report.tables.append(await compare_table(conn, table))
         else:
+            await _analyze_shadows(conn, view)
             await _catch_up_and_swap(
                 conn, view, bootstrap, ranges, builder, report, lock_timeout_seconds
             )

@@ -6,10 +6,11 @@ use, only with the shadow tables' names.
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import psycopg
 import structlog
 from psycopg import AsyncConnection
 from pydantic import ValidationError
@@ -46,8 +47,8 @@ class TableSpec:
 
 class ViewBuilder(Protocol):
     async def apply(self, conn: AsyncConnection, event: CloudEvent) -> None:
-        """Apply one event. Raise KeyError, ValueError or ValidationError for
-        an event that the live stage would dead-letter."""
+        """Apply one event. Raise one of SKIPPED_EVENT_ERRORS for an event
+        that the live stage would dead-letter."""
 
     async def finish(self, conn: AsyncConnection) -> None:
         """Write what `apply` deferred; called after each pass over the topics."""
@@ -60,6 +61,11 @@ class View:
     topics: tuple[topics.TopicSpec, ...]
     tables: tuple[TableSpec, ...]
     builder: Callable[[Settings], ViewBuilder]
+    # Advisory lock held from the shadow tables' creation until the swap
+    # commits, to keep out jobs that change the live tables' indexes.
+    lock_id: int | None = None
+    # Runs inside the swap's transaction, after the shadows got the live names.
+    after_swap: Callable[[AsyncConnection], Awaitable[None]] | None = None
 
     def table(self, name: str) -> TableSpec:
         return next(table for table in self.tables if table.name == name)
@@ -207,9 +213,9 @@ DOCUMENT_TOPICS = (
     topics.DOCUMENT_FAILED,
 )
 
-# TODO: register products, verification jobs and recommendations here once
-# their stages write tables. Each needs a View with its topics, its tables and
-# a builder that calls the stage's own write functions with shadow names.
+# TODO: register verification jobs once its stage writes tables. A view needs
+# its topics, its tables and a builder that calls the stage's own write
+# functions with shadow names. The catalog's views are in catalog_views.py.
 VIEWS: dict[str, View] = {
     "documents": View(
         name="documents",
@@ -234,6 +240,8 @@ SKIPPED_EVENT_ERRORS: tuple[type[Exception], ...] = (
     KeyError,
     ValueError,
     ValidationError,
+    # Postgres rejects the values themselves (a NUL byte in text, say).
+    psycopg.DataError,
 )
 
 
@@ -242,3 +250,13 @@ def register_view(view: View) -> None:
     if view.name in VIEWS:
         raise ValueError(f"a view named {view.name!r} is already registered")
     VIEWS[view.name] = view
+
+
+def load_views() -> dict[str, View]:
+    """Return every view, the catalog's views included."""
+    # Imported here because catalog_views imports this module.
+    from tidings.history import catalog_views
+
+    for view in (catalog_views.PRODUCTS_VIEW, catalog_views.RECOMMENDATIONS_VIEW):
+        VIEWS.setdefault(view.name, view)
+    return VIEWS
