@@ -181,15 +181,14 @@ class EventHub:
                 await consumer.stop()
 
     async def _assign(self, consumer: AIOKafkaConsumer) -> None:
-        # NOTE: partitions added while the hub runs are read only after the
-        # next restart of the consumer.
-        await consumer.topics()
-        partitions = [
-            TopicPartition(spec.name, number)
-            for spec in EVENT_TOPICS
-            for number in sorted(consumer.partitions_for_topic(spec.name) or ())
-        ]
-        consumer.assign(partitions)
+        # Without a group, aiokafka assigns every partition of the subscribed
+        # topics, and partitions added later when its metadata refreshes.
+        consumer.subscribe([spec.name for spec in EVENT_TOPICS])
+        while not consumer.assignment():
+            await asyncio.sleep(0.05)
+        partitions = consumer.assignment()
+        # Resolve the end offsets now rather than at the first fetch, so an
+        # event published after `ready` is set is never skipped.
         fresh = [tp for tp in partitions if tp not in self._positions]
         if fresh:
             await consumer.seek_to_end(*fresh)

@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -22,14 +23,27 @@ class TenantClient:
     http: httpx.Client
 
 
-@pytest.fixture()
-def tenant(stack: Stack) -> Iterator[TenantClient]:
-    """A new tenant, so counts of rows and events are this test's own."""
+@contextmanager
+def new_tenant(stack: Stack) -> Iterator[TenantClient]:
     with psycopg.connect(stack.database_url) as conn:
         tenant_id, key = create_tenant(conn, f"cb-{uuid.uuid4().hex[:10]}")
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=stack.api_url, headers=headers, timeout=30) as client:
         yield TenantClient(tenant_id=tenant_id, api_key=key, http=client)
+
+
+@pytest.fixture()
+def tenant(stack: Stack) -> Iterator[TenantClient]:
+    """A new tenant, so counts of rows and events are this test's own."""
+    with new_tenant(stack) as client:
+        yield client
+
+
+@pytest.fixture()
+def other_tenant(stack: Stack) -> Iterator[TenantClient]:
+    """A second new tenant, for isolation checks."""
+    with new_tenant(stack) as client:
+        yield client
 
 
 @pytest.fixture()
