@@ -24,7 +24,6 @@ from schemas.verification import (
 )
 
 TABLE = "webhook_deliveries"
-FINAL_STATUSES = frozenset({"delivered", "rejected", "gave_up"})
 
 
 @dataclass(frozen=True)
@@ -221,20 +220,6 @@ async def release_lease(conn: AsyncConnection, webhook_id: str, owner: str) -> N
         "WHERE webhook_id = %s AND lease_owner = %s",
         (webhook_id, owner),
     )
-
-
-async def fetch_delivery(
-    conn: AsyncConnection, tenant_id: str, job_id: str
-) -> dict[str, Any] | None:
-    """Return a job's delivery row without the body and lease, or None."""
-    cursor = conn.cursor(row_factory=dict_row)
-    await cursor.execute(
-        "SELECT webhook_id, job_id, url, status, attempts, next_attempt_at, "
-        "last_status_code, last_error, created_at, updated_at "
-        "FROM webhook_deliveries WHERE tenant_id = %s AND job_id = %s",
-        (tenant_id, job_id),
-    )
-    return await cursor.fetchone()
 
 
 def next_attempt_time(

@@ -1,10 +1,10 @@
 """The delivery loop of webhook callbacks: send due attempts, publish each one.
 
 Each worker runs one `CallbackDispatcher`. It leases due rows of
-`webhook_deliveries` (several workers never take the same row), makes one
-signed attempt per row, publishes the attempt as a
-`verification.callback-attempted` event, waits for Kafka's acknowledgement,
-and only then writes the next due time to the row. A worker killed between
+`webhook_deliveries`, so two workers never take the same row at once, and
+makes one signed attempt per row. It publishes the attempt as a
+`verification.callback-attempted` event and waits for Kafka's
+acknowledgement before it writes the next due time to the row. A worker killed between
 the attempt and the row update leaves the lease to expire, and the attempt
 is made again with the same webhook id: receivers see at-least-once
 delivery under one id.

@@ -1,10 +1,10 @@
 """The callbacks stage: schedule webhook deliveries of completed jobs.
 
 The `callbacks` agent reads `verification.completed` and inserts one
-delivery row per job that has a callback URL, and reads
-`verification.callback-attempted` to keep the rows in step with the events
-(after a crash, the events of attempts whose row update was lost). The
-dispatcher task sends the due attempts; see `streams.callback_delivery`.
+delivery row per job that has a callback URL. It also reads
+`verification.callback-attempted`, because a worker that crashed after
+publishing an attempt but before updating its row leaves the row behind the
+events. The dispatcher task sends the due attempts (`streams.callback_delivery`).
 """
 
 from collections.abc import Awaitable, Callable

@@ -105,10 +105,10 @@ async def stream_events(
     Each event has `id:` set to the CloudEvent id, `event:` set to its type
     (for example `dev.tidings.verification.completed.v1`) and `data:` set to
     the CloudEvent in structured JSON. Event types: verification requested,
-    checked, completed and callback-attempted. A comment line is sent while
-    the stream is idle, so proxies keep it open. Reconnect with the
-    `Last-Event-ID` header to get the events after that one; when the server
-    no longer has it, the stream starts with a `tidings.resync` event.
+    checked, completed and callback-attempted. A comment line is sent at a
+    fixed interval, so proxies keep an idle stream open. Reconnect with the
+    `Last-Event-ID` header to get the events after that one. When the server
+    no longer has that event, the stream starts with a `tidings.resync` event.
     """
     hub = get_event_hub(request)
     try:

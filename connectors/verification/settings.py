@@ -213,8 +213,8 @@ class VerificationSettings(BaseSettings):
     events_heartbeat_seconds: float = Field(
         default=15.0,
         gt=0,
-        description="Interval of the comment line GET /v1/events sends while no "
-        "event arrives, seconds.",
+        description="Interval of the comment line that GET /v1/events sends to "
+        "keep idle connections open through proxies, seconds.",
     )
     events_replay_per_tenant: int = Field(
         default=1000,

@@ -268,9 +268,9 @@ class WebhookSender:
 
         headers = signed_headers(keys[0], webhook_id, timestamp, body, keys[1:])
         try:
-            # httpx's timeout applies to each phase; this one bounds the
-            # whole attempt, so a receiver that sends its answer one byte at
-            # a time cannot hold a delivery slot for long.
+            # httpx limits each phase (connect, write, read) separately. This
+            # limit bounds the whole request, so a receiver that sends its
+            # response one byte at a time cannot hold a delivery slot for long.
             async with asyncio.timeout(self._timeout * ATTEMPT_TIME_FACTOR):
                 async with new_client(
                     timeout=self._timeout, verify=self._verify

@@ -1,5 +1,7 @@
 """`GET /v1/events`: live verification events per tenant, over the real stack."""
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -149,3 +151,30 @@ async def test_stream_needs_api_key(stack: Stack) -> None:
         response = await client.get("/v1/events")
 
     assert response.status_code == 401
+
+
+async def test_heartbeat_then_clean_close(stack: Stack, tenant: TenantClient) -> None:
+    headers = {"Authorization": f"Bearer {tenant.api_key}"}
+    timeout = httpx.Timeout(10.0, read=None)
+    async with httpx.AsyncClient(
+        base_url=stack.api_url, timeout=timeout, trust_env=False
+    ) as client:
+        async with client.stream("GET", "/v1/events", headers=headers) as response:
+            lines = response.aiter_lines()
+            first = await asyncio.wait_for(anext(lines), 30)
+    log_line = await asyncio.to_thread(wait_for_log, stack, tenant.tenant_id)
+
+    # The test stack sends a heartbeat every second.
+    assert first.startswith(":")
+    assert log_line is not None, "the API logged no event_stream_closed"
+
+
+def wait_for_log(stack: Stack, tenant_id: str, timeout: float = 15.0) -> str | None:
+    """Return the API's event_stream_closed log line for the tenant, if any."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in (stack.run_dir / "api.log").read_text().splitlines():
+            if "event_stream_closed" in line and tenant_id in line:
+                return line
+        time.sleep(0.2)
+    return None

@@ -65,7 +65,7 @@ def test_resume_unknown_id_fails() -> None:
     for sent in events:
         hub.dispatch(sent)
 
-    # The buffer holds two events, so the first one is gone.
+    # The buffer keeps two events, so the first one was dropped.
     subscription = hub.subscribe("tenant-a", None, events[0].id)
 
     assert subscription.resume_failed
