@@ -126,20 +126,23 @@ class CallbackDispatcher:
         """Claim and start due attempts until cancelled."""
         await self.runtime.open()
         log.info("callback_dispatcher_started", worker_id=self.owner)
-        while True:
-            try:
-                await self._claim_and_start()
-            except psycopg.OperationalError as exc:
-                log.warning("callback_claim_failed", error=str(exc))
-                await asyncio.sleep(LOOP_ERROR_BACKOFF_SECONDS)
-                continue
-            self.wake.clear()
-            try:
-                await asyncio.wait_for(
-                    self.wake.wait(), timeout=self.settings.webhook_poll_seconds
-                )
-            except TimeoutError:
-                pass
+        try:
+            while True:
+                try:
+                    await self._claim_and_start()
+                except psycopg.OperationalError as exc:
+                    log.warning("callback_claim_failed", error=str(exc))
+                    await asyncio.sleep(LOOP_ERROR_BACKOFF_SECONDS)
+                    continue
+                self.wake.clear()
+                try:
+                    await asyncio.wait_for(
+                        self.wake.wait(), timeout=self.settings.webhook_poll_seconds
+                    )
+                except TimeoutError:
+                    pass
+        finally:
+            await self._cancel_attempts()
 
     async def _claim_and_start(self) -> None:
         room = self.settings.webhook_max_concurrent - len(self._tasks)
@@ -246,8 +249,10 @@ class CallbackDispatcher:
                 error=str(exc),
             )
 
-    async def stop(self) -> None:
-        """Cancel attempts in progress; their leases end and they run again."""
+    async def _cancel_attempts(self) -> None:
+        # Attempts cut short keep their leases, so they run again under the
+        # same webhook id once the leases end.
+        log.info("callback_dispatcher_stopping", in_progress=len(self._tasks))
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import psycopg
 from confluent_kafka import Consumer
 
 from connectors.kafka_producer import EventProducer
@@ -142,3 +143,23 @@ async def read_attempts(
 def ended(events: list[CloudEvent]) -> bool:
     """Whether the last attempt so far ended the delivery."""
     return any(e.data["outcome"] != "failed" for e in events)
+
+
+async def final_row(db: psycopg.Connection, tenant_id: str, job_id: str) -> tuple:
+    """Return (status, attempts) of the job's delivery once it is final.
+
+    The worker updates the row just after Kafka acknowledged the attempt's
+    event, so a test that has read the event may still see the row before.
+    """
+    row = None
+    for _ in range(100):
+        row = db.execute(
+            "SELECT status, attempts FROM webhook_deliveries "
+            "WHERE tenant_id = %s AND job_id = %s",
+            (tenant_id, job_id),
+        ).fetchone()
+        if row is not None and row[0] != "pending":
+            break
+        await asyncio.sleep(0.1)
+    assert row is not None, f"no webhook_deliveries row for {job_id}"
+    return row

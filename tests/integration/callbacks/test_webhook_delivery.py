@@ -12,6 +12,7 @@ from tests.integration.callbacks.conftest import StartReceiver, TenantClient
 from tests.integration.callbacks.events import (
     completed_event,
     ended,
+    final_row,
     new_job_id,
     publish,
     read_attempts,
@@ -33,16 +34,6 @@ def verified_body(secret: str, request: ReceivedRequest) -> dict:
     payload = Webhook(secret).verify(request.body, request.headers)
     assert isinstance(payload, dict)
     return payload
-
-
-def delivery_row(db: psycopg.Connection, tenant_id: str, job_id: str) -> tuple:
-    row = db.execute(
-        "SELECT webhook_id, status, attempts FROM webhook_deliveries "
-        "WHERE tenant_id = %s AND job_id = %s",
-        (tenant_id, job_id),
-    ).fetchone()
-    assert row is not None, f"no webhook_deliveries row for {job_id}"
-    return row
 
 
 async def test_third_attempt_same_webhook_id(
@@ -76,7 +67,7 @@ async def test_third_attempt_same_webhook_id(
     assert {body["tenant_id"] for body in bodies} == {tenant.tenant_id}
     assert bodies[0]["data"]["verdict"] == "pass"
     assert bodies[0] == bodies[2]
-    assert delivery_row(db, tenant.tenant_id, job_id)[1:] == ("delivered", 3)
+    assert await final_row(db, tenant.tenant_id, job_id) == ("delivered", 3)
 
 
 async def test_failing_receiver_gives_up(
@@ -97,7 +88,7 @@ async def test_failing_receiver_gives_up(
     assert outcomes == ["failed"] * (MAX_ATTEMPTS - 1) + ["gave_up"]
     assert len(receiver.requests) == MAX_ATTEMPTS
     assert attempts[-1].data["next_attempt_at"] is None
-    assert delivery_row(db, tenant.tenant_id, job_id)[1:] == ("gave_up", MAX_ATTEMPTS)
+    assert await final_row(db, tenant.tenant_id, job_id) == ("gave_up", MAX_ATTEMPTS)
 
 
 async def test_retry_after_delays_next_attempt(
@@ -138,7 +129,7 @@ async def test_private_callback_rejected(
     assert [e.data["outcome"] for e in attempts] == ["rejected"]
     assert "private" in attempts[0].data["error"]
     assert len(later) == 1
-    assert delivery_row(db, tenant.tenant_id, job_id)[1:] == ("rejected", 1)
+    assert await final_row(db, tenant.tenant_id, job_id) == ("rejected", 1)
 
 
 async def test_duplicate_completion_one_delivery(

@@ -13,6 +13,7 @@ from tests.integration.callbacks.conftest import StartReceiver, TenantClient
 from tests.integration.callbacks.events import (
     completed_event,
     ended,
+    final_row,
     new_job_id,
     publish,
     read_attempts,
@@ -45,13 +46,10 @@ async def test_worker_killed_mid_attempt(
     attempts = await read_attempts(stack, job_id, ended, timeout=240)
 
     webhook_ids = {request.headers["webhook-id"] for request in receiver.requests}
-    status = db.execute(
-        "SELECT status FROM webhook_deliveries WHERE tenant_id = %s AND job_id = %s",
-        (tenant.tenant_id, job_id),
-    ).fetchone()
+    row = await final_row(db, tenant.tenant_id, job_id)
     assert stack.worker_pid() != killed
     assert len(receiver.requests) >= 2
     assert len(webhook_ids) == 1
     assert [e.data["outcome"] for e in attempts] == ["delivered"]
     assert {e.data["webhook_id"] for e in attempts} == webhook_ids
-    assert status == ("delivered",)
+    assert row[0] == "delivered"
