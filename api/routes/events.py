@@ -48,7 +48,7 @@ def to_sse(event: CloudEvent) -> ServerSentEvent:
 
 
 def resync(detail: str) -> ServerSentEvent:
-    """Return the event that tells a client it may have missed events."""
+    """Return the event that warns a client that it may have missed events."""
     return ServerSentEvent(data=json.dumps({"detail": detail}), event=RESYNC_EVENT)
 
 

@@ -38,12 +38,12 @@ def test_events_reach_own_tenant_only() -> None:
 def test_job_filter_applies() -> None:
     hub = EventHub("127.0.0.1:1", replay_per_tenant=10)
     subscription = hub.subscribe("tenant-a", "job-2", None)
-    wanted = event("tenant-a", "job-2")
+    expected = event("tenant-a", "job-2")
 
     hub.dispatch(event("tenant-a", "job-1"))
-    hub.dispatch(wanted)
+    hub.dispatch(expected)
 
-    assert drain(subscription.queue) == [wanted]
+    assert drain(subscription.queue) == [expected]
 
 
 def test_resume_replays_after_id() -> None:
