@@ -10,7 +10,8 @@ from starlette.types import Scope
 
 from api.access_log import AccessLog
 from api.deps import Services, lookup_tenant
-from api.routes import asyncapi, documents, health, search
+from api.event_hub import EventHub
+from api.routes import asyncapi, documents, events, health, search, webhooks
 from api.routes.catalog_routers import CATALOG_ROUTERS
 from api.upload_guard import KeyCheck, UploadGuard
 from connectors.embedder import Embedder
@@ -18,6 +19,7 @@ from connectors.kafka_producer import EventProducer
 from connectors.objectstore import open_object_store
 from connectors.postgres import open_pool
 from connectors.secrets import load_fernet
+from connectors.verification.settings import VerificationSettings
 from tidings import __version__
 from tidings.settings import Settings, get_settings
 
@@ -45,8 +47,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             fernet=load_fernet(settings),
             embedder=embedder,
         )
+        event_hub = EventHub(
+            settings.resolved_kafka_bootstrap(),
+            replay_per_tenant=VerificationSettings().events_replay_per_tenant,
+        )
+        event_hub.start()
+        app.state.event_hub = event_hub
         log.info("api_started", host=settings.api_host, port=settings.api_port)
         yield
+        await event_hub.stop()
         producer.close()
         await pool.close()
         log.info("api_stopped")
@@ -61,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(asyncapi.router)
     app.include_router(documents.router)
     app.include_router(search.router)
+    app.include_router(webhooks.router)
+    app.include_router(events.router)
     for catalog_router in CATALOG_ROUTERS:
         app.include_router(catalog_router)
 

@@ -96,12 +96,14 @@ VERIFICATION_COMPLETED = TopicSpec(
     event_type="dev.tidings.verification.completed.v1",
     key="job id",
     description="A verification job ended with a verdict.",
+    consumed_by=("callbacks",),
 )
 VERIFICATION_CALLBACK_ATTEMPTED = TopicSpec(
     name="tidings.verification.callback-attempted.v1",
     event_type="dev.tidings.verification.callback-attempted.v1",
     key="job id",
     description="One attempt to deliver a completion to the caller's callback URL.",
+    consumed_by=("callbacks",),
 )
 
 TOPICS: tuple[TopicSpec, ...] = (

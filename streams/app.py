@@ -15,6 +15,7 @@ import faust
 import structlog
 
 from schemas import topics
+from streams.callbacks import add_callback_agents
 from streams.catalog_agents import add_catalog_agents
 from streams.fair import FairDispatcher, tenant_of
 from streams.index import handle_parsed
@@ -107,6 +108,7 @@ def create_app(settings: Settings) -> faust.App:
         await consume("status", stream, handle_document_event)
 
     add_catalog_agents(app, runtime, channel, consume)
+    add_callback_agents(app, runtime, channel, consume)
 
     started_at = datetime.now(UTC)
 

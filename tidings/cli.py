@@ -14,6 +14,7 @@ from tidings.client import ClientError, TidingsClient
 from tidings.history.commands import register as register_history_commands
 from tidings.logs import configure_logging
 from tidings.settings import get_settings
+from tidings.webhooks_cli import webhooks_app
 
 app = typer.Typer(
     help="Tidings: ingestion and search over Kafka event streams.", no_args_is_help=True
@@ -21,6 +22,7 @@ app = typer.Typer(
 tenants_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(webhooks_app, name="webhooks")
 console = Console(soft_wrap=True)
 errors = Console(stderr=True)
 

@@ -67,6 +67,12 @@ class TidingsClient:
     def upsert_products(self, products: list[dict[str, Any]]) -> dict[str, Any]:
         return self._request("POST", "/v1/catalog/products", json=products)
 
+    def webhook_secret(self) -> dict[str, Any]:
+        return self._request("GET", "/v1/webhooks/secret")
+
+    def rotate_webhook_secret(self) -> dict[str, Any]:
+        return self._request("POST", "/v1/webhooks/secret/rotate")
+
     def search(self, query: str, limit: int) -> dict[str, Any]:
         return self._request(
             "GET", "/v1/search/documents", params={"q": query, "limit": limit}

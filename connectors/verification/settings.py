@@ -174,3 +174,51 @@ class VerificationSettings(BaseSettings):
         ge=0,
         description="Largest backoff ceiling between delivery attempts, seconds.",
     )
+    webhook_retry_after_max_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="Longest Retry-After from a receiver that is honoured, seconds; "
+        "a longer one waits this long.",
+    )
+    webhook_max_concurrent: int = Field(
+        default=32,
+        ge=1,
+        description="Webhook attempts one worker has in progress at once.",
+    )
+    webhook_tenant_max_concurrent: int = Field(
+        default=4,
+        ge=1,
+        description="Webhook attempts one tenant may have in progress in one worker, "
+        "so a slow receiver cannot take every slot.",
+    )
+    webhook_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often a worker looks for webhook attempts that are due, "
+        "seconds.",
+    )
+    webhook_lease_margin_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A worker holds a due webhook attempt for twice the attempt "
+        "timeout plus this long; if it dies, another worker makes the attempt "
+        "again (same webhook id) after that, seconds.",
+    )
+    webhook_secret_grace_seconds: float = Field(
+        default=86400.0,
+        ge=0,
+        description="After a tenant rotates its webhook secret, deliveries carry a "
+        "second signature under the old secret for this long, seconds.",
+    )
+    events_heartbeat_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="Interval of the comment line that GET /v1/events sends to "
+        "keep idle connections open through proxies, seconds.",
+    )
+    events_replay_per_tenant: int = Field(
+        default=1000,
+        ge=0,
+        description="Recent events per tenant that an API process keeps, so a client "
+        "that reconnects with Last-Event-ID gets what it missed.",
+    )

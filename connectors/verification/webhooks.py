@@ -7,6 +7,7 @@ secret, of "{id}.{timestamp}.{body}". Secrets are "whsec_" followed by
 base64 of the key bytes.
 """
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -15,7 +16,7 @@ import inspect
 import random
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -40,6 +41,9 @@ SECRET_BYTES = 32
 WEBHOOK_ID_NAMESPACE = uuid.UUID("6f1b8a52-1d0e-4c39-9a53-0d6c2a4b7e11")
 # Receivers reply with a short body, and more than this is not read.
 MAX_RESPONSE_BYTES = 64 * 1024
+# An attempt's total time limit, as a multiple of the per-phase timeout
+# (connect, write, read), so a slow but steady receiver still has room.
+ATTEMPT_TIME_FACTOR = 2
 
 AttemptOutcome = Literal["delivered", "failed", "rejected"]
 
@@ -74,13 +78,24 @@ def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
 
 
 def signed_headers(
-    secret: str, webhook_id: str, timestamp: int, body: bytes
+    secret: str,
+    webhook_id: str,
+    timestamp: int,
+    body: bytes,
+    previous_secrets: Sequence[str] = (),
 ) -> dict[str, str]:
-    """Return the three Standard Webhooks headers and the JSON content type."""
+    """Return the three Standard Webhooks headers and the JSON content type.
+
+    Each of `previous_secrets` adds a space-separated signature, so
+    receivers that still hold a secret from before a rotation can verify.
+    """
+    signatures = [
+        sign(key, webhook_id, timestamp, body) for key in (secret, *previous_secrets)
+    ]
     return {
         "webhook-id": webhook_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(secret, webhook_id, timestamp, body),
+        "webhook-signature": " ".join(signatures),
         "content-type": "application/json",
     }
 
@@ -179,56 +194,96 @@ class WebhookSender:
         number = 0
         while True:
             number += 1
-            timestamp = int(self._clock.time())
-            result = await self._attempt(url, body, secret, webhook_id, timestamp)
-            retry_in = self._next_delay(number, result)
-            attempt = DeliveryAttempt(
+            attempt = await self.attempt(
+                url,
+                body,
+                secret=secret,
                 webhook_id=webhook_id,
                 tenant_id=tenant_id,
                 job_id=job_id,
-                attempt=number,
-                url=url,
-                timestamp=timestamp,
-                outcome=result.outcome,
-                status_code=result.status_code,
-                error=result.error,
-                retry_in=retry_in,
+                number=number,
             )
             attempts.append(attempt)
-            self._log(attempt)
             if on_attempt is not None:
                 notified = on_attempt(attempt)
                 if inspect.isawaitable(notified):
                     await notified
 
-            if result.outcome == "delivered" or retry_in is None:
+            if attempt.outcome == "delivered" or attempt.retry_in is None:
                 return DeliveryResult(
                     webhook_id=webhook_id,
-                    delivered=result.outcome == "delivered",
+                    delivered=attempt.outcome == "delivered",
                     attempts=tuple(attempts),
                 )
-            await self._clock.sleep(retry_in)
+            await self._clock.sleep(attempt.retry_in)
+
+    async def attempt(
+        self,
+        url: str,
+        body: bytes,
+        *,
+        secret: str,
+        webhook_id: str,
+        tenant_id: str,
+        job_id: str,
+        number: int,
+        previous_secrets: Sequence[str] = (),
+    ) -> DeliveryAttempt:
+        """Make attempt `number` (1-based) once, and return it with its backoff.
+
+        Callers that keep the schedule elsewhere, such as a table of due
+        deliveries, call this once per due attempt instead of `deliver`.
+        """
+        timestamp = int(self._clock.time())
+        result = await self._attempt(
+            url, body, (secret, *previous_secrets), webhook_id, timestamp
+        )
+        attempt = DeliveryAttempt(
+            webhook_id=webhook_id,
+            tenant_id=tenant_id,
+            job_id=job_id,
+            attempt=number,
+            url=url,
+            timestamp=timestamp,
+            outcome=result.outcome,
+            status_code=result.status_code,
+            error=result.error,
+            retry_in=self._next_delay(number, result),
+        )
+        self._log(attempt)
+        return attempt
 
     async def _attempt(
-        self, url: str, body: bytes, secret: str, webhook_id: str, timestamp: int
+        self,
+        url: str,
+        body: bytes,
+        keys: tuple[str, ...],
+        webhook_id: str,
+        timestamp: int,
     ) -> _AttemptResult:
         try:
             target = await self._guard.check(url)
         except UrlRejectedError as exc:
             return _AttemptResult("rejected", None, str(exc), False, None)
 
-        headers = signed_headers(secret, webhook_id, timestamp, body)
+        headers = signed_headers(keys[0], webhook_id, timestamp, body, keys[1:])
         try:
-            async with new_client(timeout=self._timeout, verify=self._verify) as client:
-                response = await send_pinned(
-                    client,
-                    target,
-                    "POST",
-                    max_bytes=MAX_RESPONSE_BYTES,
-                    headers=headers,
-                    content=body,
-                )
-        except httpx.TimeoutException as exc:
+            # httpx limits each phase (connect, write, read) separately. This
+            # limit bounds the whole request, so a receiver that sends its
+            # response one byte at a time cannot hold a delivery slot for long.
+            async with asyncio.timeout(self._timeout * ATTEMPT_TIME_FACTOR):
+                async with new_client(
+                    timeout=self._timeout, verify=self._verify
+                ) as client:
+                    response = await send_pinned(
+                        client,
+                        target,
+                        "POST",
+                        max_bytes=MAX_RESPONSE_BYTES,
+                        headers=headers,
+                        content=body,
+                    )
+        except (httpx.TimeoutException, TimeoutError) as exc:
             error = f"the receiver timed out ({type(exc).__name__})"
             return _AttemptResult("failed", None, error, True, None)
         except httpx.HTTPError as exc:

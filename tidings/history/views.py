@@ -22,6 +22,7 @@ from connectors.document_tables import (
 )
 from connectors.embedder import Embedder, shared_embedder
 from connectors.objectstore import ObjectStore, ObjectStoreError, open_object_store
+from connectors.webhook_deliveries import record_attempt, schedule_delivery
 from schemas import topics
 from schemas.envelope import CloudEvent
 from schemas.events import DocumentParsedV1
@@ -206,6 +207,54 @@ class DocumentChunksBuilder:
         )
 
 
+WEBHOOK_DELIVERIES_TABLE = TableSpec(
+    name="webhook_deliveries",
+    key=("webhook_id",),
+    # The lease columns are the dispatcher's process state, not history.
+    columns=(
+        "tenant_id",
+        "job_id",
+        "event_id",
+        "subject",
+        "request_id",
+        "traceparent",
+        "url",
+        "body",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_status_code",
+        "last_error",
+        "created_at",
+        "updated_at",
+    ),
+)
+
+
+@dataclass
+class WebhookDeliveriesBuilder:
+    """The callbacks stage's writes: one delivery per completion, moved on by
+    its attempts.
+
+    Attempts are applied after every completion has been read, because the
+    two topics are read side by side and an attempt needs its row.
+    """
+
+    settings: Settings
+    attempts: list[CloudEvent] = field(default_factory=list)
+
+    async def apply(self, conn: AsyncConnection, event: CloudEvent) -> None:
+        if event.type == topics.VERIFICATION_COMPLETED.event_type:
+            await schedule_delivery(conn, event, table=WEBHOOK_DELIVERIES_TABLE.shadow)
+        elif event.type == topics.VERIFICATION_CALLBACK_ATTEMPTED.event_type:
+            self.attempts.append(event)
+
+    async def finish(self, conn: AsyncConnection) -> None:
+        for event in self.attempts:
+            await record_attempt(conn, event, table=WEBHOOK_DELIVERIES_TABLE.shadow)
+        self.attempts = []
+
+
 DOCUMENT_TOPICS = (
     topics.DOCUMENT_UPLOADED,
     topics.DOCUMENT_PARSED,
@@ -232,6 +281,17 @@ VIEWS: dict[str, View] = {
         topics=(topics.DOCUMENT_PARSED,),
         tables=(DOCUMENT_CHUNKS_TABLE,),
         builder=DocumentChunksBuilder,
+    ),
+    "webhook_deliveries": View(
+        name="webhook_deliveries",
+        description="Webhook deliveries of verification jobs, from the completed "
+        "and callback-attempted topics (what the callbacks stage writes).",
+        topics=(
+            topics.VERIFICATION_COMPLETED,
+            topics.VERIFICATION_CALLBACK_ATTEMPTED,
+        ),
+        tables=(WEBHOOK_DELIVERIES_TABLE,),
+        builder=WebhookDeliveriesBuilder,
     ),
 }
 

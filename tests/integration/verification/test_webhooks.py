@@ -1,5 +1,6 @@
 """Webhook delivery to receivers on 127.0.0.1: signatures, retries, the same id."""
 
+import asyncio
 import time
 
 import pytest
@@ -246,3 +247,38 @@ async def test_redelivery_keeps_id(
         )
 
     assert {r.headers["webhook-id"] for r in server.requests} == {WEBHOOK_ID}
+
+
+async def test_trickling_receiver_times_out(
+    resolver: FakeResolver, clock: ManualClock
+) -> None:
+    # Each byte comes within the per-read timeout, but the whole response
+    # never ends, so only the limit on the whole request stops it.
+    async def trickle(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+        try:
+            for _ in range(600):
+                writer.write(b"x")
+                await writer.drain()
+                await asyncio.sleep(0.05)
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(trickle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    attempts: list[DeliveryAttempt] = []
+    try:
+        result = await deliver(
+            make_sender(resolver, clock, max_attempts=1), hook_url(port), attempts
+        )
+    finally:
+        server.close()
+
+    assert not result.delivered
+    assert attempts[0].error is not None
+    assert "timed out" in attempts[0].error

@@ -85,3 +85,23 @@ def test_webhook_id_stable() -> None:
     assert webhook_id_for("tenant-a", "event-1") == first
     assert webhook_id_for("tenant-b", "event-1") != first
     assert first.startswith("msg_")
+
+
+@pytest.mark.parametrize("holder", ["current", "previous"])
+def test_rotation_signs_with_both(holder: str) -> None:
+    current, previous = generate_secret(), generate_secret()
+    headers = signed_headers(current, "msg_1", int(time.time()), BODY, (previous,))
+    receiver_secret = current if holder == "current" else previous
+
+    payload = Webhook(receiver_secret).verify(BODY, headers)
+
+    assert payload["data"]["verdict"] == "pass"
+
+
+def test_rotation_rejects_unrelated_secret() -> None:
+    headers = signed_headers(
+        generate_secret(), "msg_1", int(time.time()), BODY, (generate_secret(),)
+    )
+
+    with pytest.raises(WebhookVerificationError):
+        Webhook(generate_secret()).verify(BODY, headers)
