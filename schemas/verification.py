@@ -129,5 +129,6 @@ class VerificationCallbackAttemptedV1(Payload):
     status_code: int | None = None
     error: str | None = None
     next_attempt_at: datetime | None = Field(
-        default=None, description="Time of the next attempt, or null after the last one."
+        default=None,
+        description="Time of the next attempt, or null after the last one.",
     )
