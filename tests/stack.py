@@ -35,6 +35,8 @@ TEST_ENV = {
     # A tenant above 300 products gets its own HNSW index within seconds.
     "TIDINGS_CATALOG_EXACT_SCAN_MAX_ROWS": "300",
     "TIDINGS_CATALOG_INDEX_CHECK_SECONDS": "2",
+    # Crawl tests serve their sites on loopback.
+    "TIDINGS_SITE_URL_ALLOW_NETWORKS": '["127.0.0.0/8"]',
 }
 
 
