@@ -32,7 +32,6 @@ class CrawlConfig:
     def from_dict(cls, data: dict[str, Any]) -> "CrawlConfig":
         tuples = ("allowed_domains", "path_prefixes", "allow_networks")
         values = {
-            key: tuple(value) if key in tuples else value
-            for key, value in data.items()
+            key: tuple(value) if key in tuples else value for key, value in data.items()
         }
         return cls(**values)

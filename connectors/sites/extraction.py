@@ -44,9 +44,10 @@ def extract_main_text(markup: str, url: str) -> ExtractedText:
     if document is None:
         return ExtractedText(title=title, text="", language=None)
 
-    text = document.text or ""
+    # Markup indentation survives inside paragraphs; keep one line per block.
+    lines = (line.strip() for line in (document.text or "").splitlines())
     return ExtractedText(
         title=title or (document.title or ""),
-        text=text.strip(),
+        text="\n".join(line for line in lines if line),
         language=document.language,
     )

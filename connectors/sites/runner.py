@@ -97,8 +97,6 @@ async def run_crawl(
         if done is None:
             stderr.seek(0)
             tail = stderr.read()[-2000:].decode("utf-8", errors="replace")
-            log.error(
-                "crawl_process_failed", code=process.returncode, stderr_tail=tail
-            )
+            log.error("crawl_process_failed", code=process.returncode, stderr_tail=tail)
             done = {"reason": "crawler_failed", "detail": tail[-500:]}
     return done
