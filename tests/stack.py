@@ -37,6 +37,7 @@ TEST_ENV = {
     "TIDINGS_CATALOG_INDEX_CHECK_SECONDS": "2",
     # Crawl tests serve their sites on loopback.
     "TIDINGS_SITE_URL_ALLOW_NETWORKS": '["127.0.0.0/8"]',
+    "TIDINGS_SITE_MAX_PAGE_BYTES": "1000000",
 }
 
 
