@@ -95,6 +95,12 @@ def search(api: httpx.Client, query: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
+def site_db(stack: Stack) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, SiteServer]]:
     require_corpus()
     root = tmp_path_factory.mktemp("harbour")
@@ -204,21 +210,23 @@ def test_other_tenant_search_has_no_pages(
 @pytest.fixture(scope="module")
 def edited_crawl(
     api: httpx.Client,
-    db: psycopg.Connection,
+    site_db: psycopg.Connection,
     site: tuple[Path, SiteServer],
     first_crawl: dict[str, Any],
 ) -> dict[str, Any]:
     root, server = site
-    before = page_rows(db, first_crawl["site_id"])
+    before = page_rows(site_db, first_crawl["site_id"])
     events_before = {
-        path: parsed_events(db, page["document_id"]) for path, page in before.items()
+        path: parsed_events(site_db, page["document_id"])
+        for path, page in before.items()
     }
     write_about(root, EDITED_PHRASE)
     accepted = start_crawl(api, f"{server.base_url}/index.html", max_pages=30)
     state = wait_settled(api, accepted["crawl_id"])
-    after = page_rows(db, first_crawl["site_id"])
+    after = page_rows(site_db, first_crawl["site_id"])
     events_after = {
-        path: parsed_events(db, page["document_id"]) for path, page in after.items()
+        path: parsed_events(site_db, page["document_id"])
+        for path, page in after.items()
     }
     return {
         "state": state,
@@ -263,7 +271,7 @@ def test_recrawl_search_finds_new_text(
 @pytest.fixture(scope="module")
 def deleted_crawl(
     api: httpx.Client,
-    db: psycopg.Connection,
+    site_db: psycopg.Connection,
     site: tuple[Path, SiteServer],
     edited_crawl: dict[str, Any],
 ) -> dict[str, Any]:
@@ -275,7 +283,7 @@ def deleted_crawl(
     # The site page stage deletes chunks after the crawl stage counts them.
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        row = db.execute(
+        row = site_db.execute(
             "SELECT count(*) FROM document_chunks WHERE document_id = %s",
             (guide["document_id"],),
         ).fetchone()
