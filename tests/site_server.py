@@ -6,6 +6,7 @@ and 404s for files that are missing.
 """
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ class SiteRoutes:
     redirects: dict[str, str] = field(default_factory=dict)
     content_types: dict[str, str] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
+    delays: dict[str, float] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
 
 
@@ -37,6 +39,8 @@ def _handler(root: Path, routes: SiteRoutes) -> type[SimpleHTTPRequestHandler]:
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             routes.requests.append(self.path)
+            if path in routes.delays:
+                time.sleep(routes.delays[path])
             if path in routes.redirects:
                 self.send_response(302)
                 self.send_header("Location", routes.redirects[path])

@@ -17,9 +17,13 @@ from connectors.sites.config import CrawlConfig
 from connectors.sites.spider import SiteSpider
 
 DOWNLOADER_MIDDLEWARES = {
-    # Before robots.txt (100) so even robots.txt requests are checked.
-    "connectors.sites.middlewares.UrlGuardMiddleware": 50,
-    "connectors.sites.middlewares.RedirectLoopMiddleware": 60,
+    # Lower numbers see a request first: scope and guard run before the
+    # robots.txt middleware (100), so robots.txt requests and redirect
+    # targets are checked too, and an off-site host is never resolved.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "connectors.sites.middlewares.ScopeMiddleware": 35,
+    "connectors.sites.middlewares.UrlGuardMiddleware": 40,
+    "connectors.sites.middlewares.RedirectLoopMiddleware": 45,
 }
 
 

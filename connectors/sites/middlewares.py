@@ -1,12 +1,14 @@
-"""Scrapy downloader middlewares of the site crawl: the SSRF guard and
-redirect-loop detection. Both see every request, including robots.txt,
-redirect targets and meta refresh targets."""
+"""Scrapy downloader middlewares of the site crawl: crawl scope, the SSRF
+guard and redirect-loop detection. They see every request, including
+robots.txt, redirect targets and meta refresh targets."""
+
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 
-from connectors.sites.urls import canonical_url
+from connectors.sites.urls import CrawlScope, canonical_url
 from connectors.verification.errors import UrlRejectedError
 from connectors.verification.url_guard import UrlGuard
 
@@ -19,8 +21,38 @@ class BlockedUrlError(IgnoreRequest):
         self.reason = reason
 
 
+class OffsiteRedirectError(IgnoreRequest):
+    """A redirect or meta refresh leads outside the crawl's scope."""
+
+
 class RedirectLoopError(IgnoreRequest):
     """A redirect or meta refresh leads back to a URL of the same chain."""
+
+
+class ScopeMiddleware:
+    """Reject requests outside the allowed hosts and path prefixes.
+
+    The spider schedules only links in scope, so this catches redirects. It
+    replaces Scrapy's offsite middleware, which drops such requests without
+    calling the errback, so the crawl could not count them.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "ScopeMiddleware":
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        scope: CrawlScope = self.crawler.spider.scope  # type: ignore[union-attr]
+        if scope.allows(request.url):
+            return
+        # robots.txt sits at the root, outside any path prefix.
+        is_robots = urlsplit(request.url).path == "/robots.txt"
+        if is_robots and scope.allows_host(request.url):
+            return
+        raise OffsiteRedirectError(f"{request.url} lies outside the crawl scope")
 
 
 class UrlGuardMiddleware:

@@ -27,7 +27,11 @@ from twisted.python.failure import Failure
 from connectors.sites.config import CrawlConfig
 from connectors.sites.decoding import decode_page
 from connectors.sites.extraction import extract_main_text
-from connectors.sites.middlewares import BlockedUrlError, RedirectLoopError
+from connectors.sites.middlewares import (
+    BlockedUrlError,
+    OffsiteRedirectError,
+    RedirectLoopError,
+)
 from connectors.sites.urls import CrawlScope, canonical_url, has_repeated_segments
 
 Record = dict[str, Any]
@@ -42,6 +46,8 @@ def failure_reason(failure: Failure) -> str:
         return f"blocked_{error.reason}"
     if isinstance(error, RedirectLoopError):
         return "redirect_loop"
+    if isinstance(error, OffsiteRedirectError):
+        return "offsite_redirect"
     if isinstance(error, HttpError):
         return f"http_{error.response.status}"
     if isinstance(error, IgnoreRequest):
@@ -76,7 +82,6 @@ class SiteSpider(Spider):
         self.config = config
         self.emit = emit
         self.scope = CrawlScope(config.allowed_domains, config.path_prefixes)
-        self.allowed_domains = list(config.allowed_domains)
         self.output_dir = Path(config.output_dir)
         self.scheduled: set[str] = set()
         self.emitted: set[str] = set()

@@ -91,16 +91,19 @@ class CrawlScope:
     def allows(self, url: str) -> bool:
         """Return whether `url` is on an allowed host (or a subdomain of
         one) and under an allowed path prefix, if any are set."""
+        if not self.allows_host(url):
+            return False
+        if not self.path_prefixes:
+            return True
+        path = urlsplit(url).path or "/"
+        return any(path.startswith(prefix) for prefix in self.path_prefixes)
+
+    def allows_host(self, url: str) -> bool:
+        """Return whether `url` is http(s) on an allowed host or subdomain."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             return False
         host = (parts.hostname or "").lower()
-        on_domain = any(
+        return any(
             host == domain or host.endswith("." + domain) for domain in self.domains
         )
-        if not on_domain:
-            return False
-        if not self.path_prefixes:
-            return True
-        path = parts.path or "/"
-        return any(path.startswith(prefix) for prefix in self.path_prefixes)

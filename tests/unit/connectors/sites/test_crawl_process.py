@@ -18,6 +18,7 @@ from tests.site_server import (
     SITES_DIR,
     SIZE_CAP_BYTES,
     WRONG_HEADER_TEXT,
+    SiteRoutes,
     build_site,
     corpus_routes,
     serve,
@@ -231,3 +232,51 @@ async def test_chinese_site_decoded(tmp_path: Path) -> None:
     assert "深入" in pages["/index.html"]["title"]
     assert "Python" in pages["/index.html"]["text"]
     assert len(pages) >= 2
+
+
+@pytest.mark.parametrize(
+    ("domains", "reason"),
+    [
+        (("127.0.0.1",), "offsite_redirect"),
+        (("127.0.0.1", "169.254.169.254"), "blocked_cloud_metadata"),
+    ],
+)
+async def test_redirect_to_metadata_address_rejected(
+    tmp_path: Path, domains: tuple[str, ...], reason: str
+) -> None:
+    root = tmp_path / "site"
+    root.mkdir()
+    (root / "index.html").write_text(
+        '<html><body><p>Start page text.</p><a href="/go">go</a></body></html>'
+    )
+    routes = SiteRoutes(redirects={"/go": "http://169.254.169.254/latest/meta-data/"})
+    with serve(root, routes) as server:
+        config = CrawlConfig(
+            start_url=f"{server.base_url}/index.html",
+            allowed_domains=domains,
+            output_dir=str(tmp_path),
+            allow_networks=LOOPBACK,
+        )
+        records, _ = await crawl(config)
+    failed = [r for r in records if r["type"] == "failed"]
+
+    assert [r["reason"] for r in failed] == [reason]
+    assert failed[0]["url"].endswith("/go")
+
+
+async def test_time_limit_stops_crawl(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    root.mkdir()
+    links = "".join(f'<a href="p{i}.html">p{i}</a>' for i in range(20))
+    (root / "index.html").write_text(f"<html><body><p>Index.</p>{links}</body></html>")
+    for i in range(20):
+        (root / f"p{i}.html").write_text(f"<html><body><p>Page {i}.</p></body></html>")
+    routes = SiteRoutes(delays={f"/p{i}.html": 1.0 for i in range(20)})
+    with serve(root, routes) as server:
+        config = config_for(
+            f"{server.base_url}/index.html", tmp_path, max_seconds=2.0, concurrency=1
+        )
+        records, done = await crawl(config)
+
+    assert done["reason"] == "closespider_timeout"
+    assert len([r for r in records if r["type"] == "page"]) < 21
