@@ -62,15 +62,29 @@ async def insert_crawl(
     )
 
 
-async def start_crawl(conn: AsyncConnection, crawl_id: str) -> None:
+async def start_crawl(
+    conn: AsyncConnection,
+    *,
+    tenant_id: str,
+    crawl_id: str,
+    site_id: str,
+    start_url: str,
+    limits: dict[str, Any],
+    created_at: datetime,
+    trace_id: str | None,
+) -> None:
     """Mark the crawl running and reset its counts, because a replayed
-    request crawls again from the start."""
+    request crawls again from the start. The row is inserted when missing,
+    because the worker may read the request before the API writes the row."""
     await conn.execute(
-        "UPDATE site_crawls SET status = 'running', started_at = now(), "
-        " finished_at = NULL, fetched = 0, changed = 0, unchanged = 0, "
-        " removed = 0, pdfs = 0, failed = '{}'::jsonb "
-        "WHERE crawl_id = %s",
-        (crawl_id,),
+        "INSERT INTO site_crawls (crawl_id, tenant_id, site_id, start_url, limits, "
+        " status, created_at, started_at, trace_id) "
+        "VALUES (%s, %s, %s, %s, %s, 'running', %s, now(), %s) "
+        "ON CONFLICT (crawl_id) DO UPDATE SET status = 'running', "
+        " started_at = now(), finished_at = NULL, stop_reason = NULL, "
+        " detail = NULL, fetched = 0, changed = 0, unchanged = 0, removed = 0, "
+        " pdfs = 0, failed = '{}'::jsonb",
+        (crawl_id, tenant_id, site_id, start_url, Jsonb(limits), created_at, trace_id),
     )
 
 

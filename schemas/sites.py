@@ -10,6 +10,18 @@ CrawlOutcome = Literal["completed", "partial", "failed"]
 RemovalReason = Literal["not_found", "not_linked"]
 
 
+LIMIT_FIELDS = frozenset(
+    {
+        "allowed_domains",
+        "path_prefixes",
+        "max_pages",
+        "max_depth",
+        "delay_seconds",
+        "max_seconds",
+    }
+)
+
+
 class SiteCrawlRequestedV1(Payload):
     """A caller asked to crawl a website and index its pages."""
 

@@ -29,6 +29,7 @@ from connectors.sites.runner import run_crawl
 from schemas import topics
 from schemas.envelope import CloudEvent
 from schemas.sites import (
+    LIMIT_FIELDS,
     SiteCrawlCompletedV1,
     SiteCrawlRequestedV1,
     SitePageFetchedV1,
@@ -267,7 +268,16 @@ async def handle_crawl_requested(event: CloudEvent, runtime: Runtime) -> None:
         trace_id=event.trace_id,
     )
     async with runtime.pool.connection() as conn:
-        await start_crawl(conn, request.crawl_id)
+        await start_crawl(
+            conn,
+            tenant_id=event.tenantid,
+            crawl_id=request.crawl_id,
+            site_id=request.site_id,
+            start_url=request.start_url,
+            limits=request.model_dump(include=set(LIMIT_FIELDS)),
+            created_at=event.time,
+            trace_id=event.trace_id,
+        )
         known = await load_known_pages(conn, event.tenantid, request.site_id)
     bound.info("crawl_started", start_url=request.start_url, known_pages=len(known))
 

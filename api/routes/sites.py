@@ -16,7 +16,7 @@ from connectors.verification.errors import UrlRejectedError
 from connectors.verification.url_guard import UrlGuard
 from schemas import topics
 from schemas.envelope import CloudEvent, child_traceparent
-from schemas.sites import SiteCrawlRequestedV1
+from schemas.sites import LIMIT_FIELDS, SiteCrawlRequestedV1
 from tidings.ids import derived_event_id, site_id
 
 router = APIRouter(prefix="/v1/sites", tags=["sites"])
@@ -148,16 +148,7 @@ async def create_crawl(
             crawl_id=crawl,
             site_id=site,
             start_url=start_url,
-            limits=payload.model_dump(
-                include={
-                    "allowed_domains",
-                    "path_prefixes",
-                    "max_pages",
-                    "max_depth",
-                    "delay_seconds",
-                    "max_seconds",
-                }
-            ),
+            limits=payload.model_dump(include=set(LIMIT_FIELDS)),
             created_at=event.time,
             trace_id=event.trace_id,
         )
