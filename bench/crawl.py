@@ -50,6 +50,7 @@ SCRAPY_ALONE = r"""
 import json, sys, time
 from scrapy import Request, Spider
 from scrapy.crawler import CrawlerProcess
+from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 
 start, prefix, max_pages = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -57,7 +58,7 @@ CONCURRENCY = int(sys.argv[4])
 
 class Fetch(Spider):
     name = "fetch"
-    links = LinkExtractor(allow_domains=["127.0.0.1"])
+    links = LinkExtractor()
     seen = set()
     pages = 0
 
@@ -66,7 +67,11 @@ class Fetch(Spider):
         yield Request(start)
 
     def parse(self, response):
-        self.pages += 1
+        # Count HTML pages only, as the crawl does; other files are fetched
+        # by both.
+        self.pages += isinstance(response, HtmlResponse)
+        if not isinstance(response, HtmlResponse):
+            return
         for link in self.links.extract_links(response):
             url = link.url.split("#")[0]
             if url.startswith(prefix) and url not in self.seen:
@@ -130,7 +135,7 @@ def crawl_process_alone(start: str, path_prefix: str) -> dict:
 
 def end_to_end(stack: test_stack.Stack, start: str, path_prefix: str) -> dict:
     with psycopg.connect(stack.database_url) as conn:
-        _, key = create_tenant(conn, f"bench-{uuid.uuid4().hex[:8]}")
+        tenant_id, key = create_tenant(conn, f"bench-{uuid.uuid4().hex[:8]}")
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=stack.api_url, headers=headers, timeout=60) as api:
         began = time.perf_counter()
@@ -152,12 +157,17 @@ def end_to_end(stack: test_stack.Stack, start: str, path_prefix: str) -> dict:
                 break
             time.sleep(0.25)
         seconds = time.perf_counter() - began
+    with psycopg.connect(stack.database_url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM document_chunks WHERE tenant_id = %s", (tenant_id,)
+        ).fetchone()
     crawl_seconds = _parse_time(state["finished_at"]) - _parse_time(state["started_at"])
     return {
         "pages": state["fetched"],
         "seconds": seconds,
         "crawl_seconds": crawl_seconds,
         "failed": state["failed"],
+        "chunks": row[0] if row else 0,
     }
 
 
@@ -226,7 +236,8 @@ def main() -> None:
     for number, run in enumerate(e2e_runs, start=1):
         print(
             f"end-to-end run {number}: {run['seconds']:.1f} s, crawl "
-            f"{run['crawl_seconds']:.1f} s, failed {run['failed']}"
+            f"{run['crawl_seconds']:.1f} s, {run['chunks']} chunks, "
+            f"failed {run['failed']}"
         )
 
 
