@@ -70,7 +70,7 @@ class SitePageRemovedV1(Payload):
     document_id: str
     url: str
     reason: RemovalReason = Field(
-        description="not_found: the server answered 404 or 410. not_linked: a "
+        description="not_found: the server returned 404 or 410. not_linked: a "
         "complete crawl no longer reached it."
     )
 

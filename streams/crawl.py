@@ -84,7 +84,7 @@ class CrawlSession:
     known: dict[str, KnownPage]
     counts: CrawlCounts = field(default_factory=CrawlCounts)
     seen: set[str] = field(default_factory=set)
-    gone: set[str] = field(default_factory=set)
+    not_found: set[str] = field(default_factory=set)
     saved_at: float = 0.0
 
     @property
@@ -193,7 +193,7 @@ class CrawlSession:
         reason = str(record.get("reason") or "download_failed")
         self.counts.fail(reason)
         if reason in GONE_REASONS:
-            self.gone.add(record["url"])
+            self.not_found.add(record["url"])
         log.debug(
             "site_url_failed",
             tenant_id=self.tenant_id,
@@ -203,13 +203,13 @@ class CrawlSession:
         )
 
     async def remove_vanished(self, complete: bool) -> None:
-        """Remove pages of earlier crawls that answered 404 or 410, and, when
-        the crawl was not cut short, pages it no longer reached."""
+        """Remove pages of earlier crawls that returned 404 or 410. When no
+        limit stopped the crawl, also remove the pages it no longer reached."""
         assert self.runtime.pool is not None
         for url, page in self.known.items():
-            if url in self.seen and url not in self.gone:
+            if url in self.seen and url not in self.not_found:
                 continue
-            if url in self.gone:
+            if url in self.not_found:
                 reason = "not_found"
             elif complete:
                 reason = "not_linked"

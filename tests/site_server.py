@@ -123,11 +123,12 @@ def _paragraphs(sentence: str, count: int = 4) -> str:
 def build_site(root: Path) -> SiteRoutes:
     """Write the test site under `root` and return its routes.
 
-    Pages: index, about, docs/guide (relative links), gbk (GBK bytes, header
-    charset), big5 (Big5 bytes, meta charset only), wrong-header (UTF-8
-    bytes served as iso-8859-1), refresh (meta refresh to about), big (over
-    the size cap), private/secret (robots.txt disallows it), a redirect loop,
-    a JSON file, a missing page and a linked PDF.
+    The pages with text are index, about and docs/guide (relative links),
+    gbk (GBK bytes, charset in the header), big5 (Big5 bytes, meta charset
+    only) and wrong-header (UTF-8 bytes served as iso-8859-1). The rest
+    misbehave: refresh (meta refresh to about), big (over the size cap),
+    private/secret (disallowed by robots.txt), a redirect loop, a JSON
+    file, a missing page and a linked PDF.
     """
     (root / "docs").mkdir(parents=True, exist_ok=True)
     (root / "private").mkdir(exist_ok=True)

@@ -23,8 +23,8 @@ def _progress_line(crawl: dict[str, Any]) -> str:
 
 
 def _settled(crawl: dict[str, Any]) -> bool:
-    """A crawl is settled when it ended and every changed page is indexed
-    or rejected by the index stage."""
+    """Return whether the crawl ended and the index stage has indexed or
+    rejected every changed page."""
     if crawl["status"] not in FINAL_CRAWL_STATUSES:
         return False
     return crawl["indexed"] + crawl["not_indexed"] >= crawl["changed"]
@@ -76,7 +76,7 @@ def crawl(
     console.print(f"crawl {crawl_id} of {accepted['start_url']}", markup=False)
 
     deadline = time.monotonic() + timeout
-    shown = ""
+    last_line = ""
     state: dict[str, Any] = {}
     while time.monotonic() < deadline:
         try:
@@ -85,9 +85,9 @@ def crawl(
             errors.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from exc
         line = _progress_line(state)
-        if line != shown:
+        if line != last_line:
             console.print(line, markup=False, highlight=False)
-            shown = line
+            last_line = line
         if _settled(state):
             break
         time.sleep(POLL_SECONDS)

@@ -1,6 +1,6 @@
 """The limits of one crawl, passed from the worker to the crawl process."""
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 
@@ -22,8 +22,7 @@ class CrawlConfig:
     request_timeout_seconds: float = 30.0
     concurrency: int = 4
     allow_networks: tuple[str, ...] = ()
-    user_agent: str = "TidingsBot/0.1 (+https://tidings.dev/bot)"
-    extra: dict[str, Any] = field(default_factory=dict)
+    user_agent: str = "TidingsBot/0.1"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

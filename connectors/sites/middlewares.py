@@ -66,9 +66,9 @@ class UrlGuardMiddleware:
     def from_crawler(cls, crawler: Crawler) -> "UrlGuardMiddleware":
         return cls(crawler.settings.getlist("TIDINGS_ALLOW_NETWORKS"))
 
-    # TODO: Twisted resolves the host again when it connects, so a DNS answer
+    # TODO: Twisted resolves the host again when it connects. A DNS answer
     # that changes between this check and the connection (DNS rebinding) is
-    # not caught; pin the checked address with a custom DNS_RESOLVER.
+    # therefore not caught. Pin the checked address with a DNS_RESOLVER.
     async def process_request(self, request: Request) -> None:
         try:
             await self.guard.check(request.url)
