@@ -374,3 +374,22 @@ def test_cli_crawl_prints_progress(stack: Stack, corpus_server: SiteServer) -> N
     assert result.returncode == 0, result.stdout + result.stderr
     assert lines[0].startswith("crawl crawl_")
     assert any(line.startswith("completed: fetched 3") for line in lines), lines
+
+
+def test_idempotency_key_returns_same_crawl(
+    api: httpx.Client, corpus_server: SiteServer
+) -> None:
+    url = f"{corpus_server.base_url}/scrapy-test-site/item1.html"
+    headers = {"Idempotency-Key": "site-crawl-key-1"}
+    body = {"url": url, "max_pages": 1, "delay_seconds": 0}
+
+    first = api.post("/v1/sites", json=body, headers=headers)
+    second = api.post("/v1/sites", json=body, headers=headers)
+    other = api.post(
+        "/v1/sites", json={**body, "url": f"{url}?page=2"}, headers=headers
+    )
+
+    assert first.status_code == 202
+    assert second.status_code == 202
+    assert second.json()["crawl_id"] == first.json()["crawl_id"]
+    assert other.status_code == 409
