@@ -25,7 +25,7 @@ from connectors.site_tables import (
     start_crawl,
 )
 from connectors.sites.config import CrawlConfig
-from connectors.sites.runner import run_crawl
+from connectors.sites.runner import CrawlProcessError, run_crawl
 from schemas import topics
 from schemas.envelope import CloudEvent
 from schemas.sites import (
@@ -283,9 +283,13 @@ async def handle_crawl_requested(event: CloudEvent, runtime: Runtime) -> None:
 
     session = CrawlSession(runtime, event, request, known)
     with tempfile.TemporaryDirectory(prefix="tidings-crawl-") as output_dir:
-        done = await run_crawl(
-            crawl_config(request, runtime, output_dir), session.on_record
-        )
+        config = crawl_config(request, runtime, output_dir)
+        try:
+            done = await run_crawl(config, session.on_record)
+        except CrawlProcessError as exc:
+            # The pages that arrived are kept; the crawl ends failed.
+            bound.error("crawl_process_error", error=str(exc))
+            done = {"reason": "crawler_failed"}
 
     reason = stop_reason(done)
     await session.remove_vanished(complete=reason == "finished")
