@@ -55,6 +55,8 @@ def scrapy_settings(config: CrawlConfig) -> dict[str, Any]:
         "LOG_LEVEL": "WARNING",
         "LOG_INSTALL_ROOT_HANDLER": True,
         "TIDINGS_ALLOW_NETWORKS": list(config.allow_networks),
+        # Checks the address Twisted connects to, not only the request URL.
+        "TWISTED_DNS_RESOLVER": "connectors.sites.resolver.GuardedResolver",
         "DOWNLOADER_MIDDLEWARES": DOWNLOADER_MIDDLEWARES,
     }
 

@@ -66,9 +66,8 @@ class UrlGuardMiddleware:
     def from_crawler(cls, crawler: Crawler) -> "UrlGuardMiddleware":
         return cls(crawler.settings.getlist("TIDINGS_ALLOW_NETWORKS"))
 
-    # TODO: Twisted resolves the host again when it connects. A DNS answer
-    # that changes between this check and the connection (DNS rebinding) is
-    # therefore not caught. Pin the checked address with a DNS_RESOLVER.
+    # Twisted resolves the host again when it connects; GuardedResolver
+    # checks that answer too, so DNS rebinding between the two lookups fails.
     async def process_request(self, request: Request) -> None:
         try:
             await self.guard.check(request.url)

@@ -280,3 +280,24 @@ async def test_time_limit_stops_crawl(tmp_path: Path) -> None:
 
     assert done["reason"] == "closespider_timeout"
     assert len([r for r in records if r["type"] == "page"]) < 21
+
+
+async def test_host_name_resolved_through_guard(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    root.mkdir()
+    (root / "index.html").write_text(
+        "<html><head><title>Named</title></head><body><p>Reached by a host "
+        "name that resolves to loopback.</p></body></html>"
+    )
+    with serve(root) as server:
+        url = server.base_url.replace("127.0.0.1", "localhost")
+        config = CrawlConfig(
+            start_url=f"{url}/index.html",
+            allowed_domains=("localhost",),
+            output_dir=str(tmp_path),
+            allow_networks=("127.0.0.0/8", "::1/128"),
+        )
+        records, _ = await crawl(config)
+
+    assert [r["type"] for r in records] == ["page"]
+    assert records[0]["title"] == "Named"
