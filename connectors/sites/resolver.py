@@ -1,10 +1,10 @@
 """A Twisted DNS resolver that checks every answer against the SSRF guard.
 
 Twisted resolves a host name when it connects, after the guard middleware
-checked the request. Checking the answer here as well means the address
-Twisted connects to is the one that was checked, so a DNS answer that
-changes between the two lookups (DNS rebinding) cannot reach an internal
-address. The resolver is IPv4 only, like Scrapy's default one.
+checked the request. Checking that answer as well means every address
+Twisted connects to passed the guard, so a DNS answer that changes between
+the two lookups (DNS rebinding) cannot reach an internal address. The
+resolver is IPv4 only, like Scrapy's default one.
 """
 
 import ipaddress
