@@ -15,10 +15,10 @@ class SiteCreate(BaseModel):
         min_length=1, max_length=2000, description="Start URL, http or https."
     )
     max_pages: int = Field(
-        default=100, ge=1, description="Most URLs fetched, linked PDFs included."
+        default=100, ge=1, description="Maximum URLs fetched, linked PDFs included."
     )
     max_depth: int = Field(
-        default=5, ge=0, le=50, description="Most links followed from the start URL."
+        default=5, ge=0, le=50, description="Maximum links followed from the start URL."
     )
     allowed_domains: list[str] = Field(
         default_factory=list,

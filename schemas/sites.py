@@ -35,8 +35,8 @@ class SiteCrawlRequestedV1(Payload):
         default_factory=list,
         description="URL path prefixes links must start with; empty means any.",
     )
-    max_pages: int = Field(ge=1, description="Most URLs fetched, PDFs included.")
-    max_depth: int = Field(ge=0, description="Most links followed from the start.")
+    max_pages: int = Field(ge=1, description="Maximum URLs fetched, PDFs included.")
+    max_depth: int = Field(ge=0, description="Maximum links followed from the start.")
     delay_seconds: float = Field(ge=0, description="Pause between two requests.")
     max_seconds: float = Field(gt=0, description="Time limit of the whole crawl.")
 

@@ -16,7 +16,7 @@ def add_site_agents(
     the index stage."""
 
     # TODO: one worker runs one crawl at a time, so a long crawl delays the
-    # crawl requests behind it on the same partition; run crawls as tasks
+    # crawl requests behind it on the same partition. Run crawls as tasks
     # with a per-tenant limit before tenants share workers in production.
     @app.agent(channel(topics.SITE_CRAWL_REQUESTED), name="crawl")
     async def crawl(stream: faust.StreamT) -> None:

@@ -53,9 +53,9 @@ async def handle_page_fetched(event: CloudEvent, runtime: Runtime) -> None:
 async def handle_page_removed(event: CloudEvent, runtime: Runtime) -> None:
     assert runtime.pool is not None
     removed = SitePageRemovedV1.model_validate(event.data)
-    # NOTE: if the index stage still holds an older document.parsed of this
-    # page, it writes the chunks back after this delete; a later crawl then
-    # removes them again.
+    # NOTE: an older document.parsed of this page that the index stage has
+    # not processed yet writes the chunks back after this delete. A later
+    # crawl removes them again.
     async with runtime.pool.connection() as conn:
         chunks = await delete_page_document(conn, event.tenantid, removed.document_id)
     log.info(

@@ -7,6 +7,7 @@ and 404s for files that are missing.
 
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,7 +24,6 @@ class SiteRoutes:
 
     redirects: dict[str, str] = field(default_factory=dict)
     content_types: dict[str, str] = field(default_factory=dict)
-    files: dict[str, Path] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
 
@@ -46,14 +46,6 @@ def _handler(root: Path, routes: SiteRoutes) -> type[SimpleHTTPRequestHandler]:
                 self.send_header("Location", routes.redirects[path])
                 self.send_header("Content-Length", "0")
                 self.end_headers()
-                return
-            if path in routes.files:
-                body = routes.files[path].read_bytes()
-                self.send_response(200)
-                self.send_header("Content-Type", self.guess_type(path))
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
                 return
             super().do_GET()
 
@@ -173,6 +165,13 @@ def build_site(root: Path) -> SiteRoutes:
     (root / "big.html").write_text(_page("Big page", filler))
     (root / "private" / "secret.html").write_text(_page("Secret", "hidden"))
     (root / "data.json").write_text('{"kind": "not html"}')
+    # A unique trailer makes the PDF a new document for the tenant, even
+    # when another test uploaded the same corpus file.
+    (root / "files").mkdir(exist_ok=True)
+    trailer = f"\n% tidings crawl test {uuid.uuid4()}\n".encode()
+    (root / "files" / "report.pdf").write_bytes(
+        (PDF_DIR / SITE_PDF).read_bytes() + trailer
+    )
     (root / "style.css").write_text("body { color: navy; }")
     return SiteRoutes(
         redirects={"/loop/a": "/loop/b", "/loop/b": "/loop/a"},
@@ -182,7 +181,6 @@ def build_site(root: Path) -> SiteRoutes:
             "wrong-header.html": "text/html; charset=iso-8859-1",
             ".html": "text/html",
         },
-        files={"/files/report.pdf": PDF_DIR / SITE_PDF},
     )
 
 

@@ -32,9 +32,9 @@ def _settled(crawl: dict[str, Any]) -> bool:
 
 def crawl(
     url: Annotated[str, typer.Argument(help="Start URL, http or https.")],
-    max_pages: Annotated[int, typer.Option(min=1, help="Most URLs fetched.")] = 100,
+    max_pages: Annotated[int, typer.Option(min=1, help="Maximum URLs fetched.")] = 100,
     max_depth: Annotated[
-        int, typer.Option(min=0, help="Most links followed from the start URL.")
+        int, typer.Option(min=0, help="Maximum links followed from the start URL.")
     ] = 5,
     domain: Annotated[
         list[str] | None,

@@ -1,12 +1,12 @@
 """Decode a fetched page's bytes to Unicode.
 
-The order follows browsers (WHATWG Encoding) with one addition: a byte
-order mark wins, then bytes that are valid UTF-8 and contain non-ASCII
-characters are read as UTF-8 whatever the page declares, because text in
-a legacy encoding such as GBK or Big5 is almost never valid UTF-8 by
-chance, while pages that declare gb2312 and serve UTF-8 are common. Then
-the HTTP header's charset, the meta or XML declaration, and finally
-statistical detection (charset-normalizer) for pages that declare nothing.
+The order follows browsers (WHATWG Encoding) with one addition. A byte
+order mark wins. Then bytes that are valid UTF-8 and contain non-ASCII
+characters are read as UTF-8 whatever the page declares, because text in a
+legacy encoding such as GBK or Big5 is almost never valid UTF-8 by chance,
+while pages that declare gb2312 and serve UTF-8 are common. Then come the
+HTTP header's charset, the meta or XML declaration, and statistical
+detection (charset-normalizer) for pages that declare nothing.
 Legacy labels map to their supersets as browsers do (gb2312 and GBK to
 GB18030, Big5 to Big5-HKSCS, Shift_JIS to cp932, latin-1 to cp1252).
 """
@@ -22,8 +22,7 @@ from w3lib.encoding import (
     resolve_encoding,
 )
 
-# Browsers look for a meta charset in the first 1024 bytes; w3lib scans a
-# little more, which also finds declarations after long comments.
+# The encoding WHATWG assigns to undeclared pages in Western locales.
 FALLBACK_ENCODING = "cp1252"
 
 
