@@ -52,10 +52,12 @@ fused AS (
     GROUP BY chunk_id
 )
 SELECT c.document_id, d.filename, c.page, c.chunk_index, c.content,
-       f.score, f.matched_by
+       f.score, f.matched_by, p.url, p.title
 FROM fused f
 JOIN document_chunks c USING (chunk_id)
 JOIN documents d ON d.tenant_id = c.tenant_id AND d.document_id = c.document_id
+LEFT JOIN site_pages p
+    ON p.tenant_id = c.tenant_id AND p.document_id = c.document_id
 ORDER BY f.score DESC, c.chunk_id
 LIMIT %(limit)s
 """

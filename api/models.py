@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class DocumentEventPublic(BaseModel):
@@ -54,6 +54,12 @@ class DocumentHit(BaseModel):
     snippet: str
     score: float
     matched_by: list[str]
+    url: str | None = Field(
+        default=None, description="Source URL when the hit is a crawled web page."
+    )
+    title: str | None = Field(
+        default=None, description="Page title when the hit is a crawled web page."
+    )
 
 
 class DocumentSearchResults(BaseModel):

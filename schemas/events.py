@@ -12,6 +12,12 @@ from pydantic import Field
 
 from schemas import topics
 from schemas.base import Payload
+from schemas.sites import (
+    SiteCrawlCompletedV1,
+    SiteCrawlRequestedV1,
+    SitePageFetchedV1,
+    SitePageRemovedV1,
+)
 from schemas.verification import (
     VerificationCallbackAttemptedV1,
     VerificationCheckedV1,
@@ -135,4 +141,8 @@ PAYLOADS: dict[str, type[Payload]] = {
     topics.VERIFICATION_CHECKED.event_type: VerificationCheckedV1,
     topics.VERIFICATION_COMPLETED.event_type: VerificationCompletedV1,
     topics.VERIFICATION_CALLBACK_ATTEMPTED.event_type: VerificationCallbackAttemptedV1,
+    topics.SITE_CRAWL_REQUESTED.event_type: SiteCrawlRequestedV1,
+    topics.SITE_PAGE_FETCHED.event_type: SitePageFetchedV1,
+    topics.SITE_PAGE_REMOVED.event_type: SitePageRemovedV1,
+    topics.SITE_CRAWL_COMPLETED.event_type: SiteCrawlCompletedV1,
 }

@@ -105,6 +105,35 @@ VERIFICATION_CALLBACK_ATTEMPTED = TopicSpec(
     description="One attempt to deliver a completion to the caller's callback URL.",
     consumed_by=("callbacks",),
 )
+SITE_CRAWL_REQUESTED = TopicSpec(
+    name="tidings.site.crawl-requested.v1",
+    event_type="dev.tidings.site.crawl-requested.v1",
+    key="site id",
+    description="A caller asked to crawl a website with the given limits.",
+    consumed_by=("crawl",),
+)
+SITE_PAGE_FETCHED = TopicSpec(
+    name="tidings.site.page-fetched.v1",
+    event_type="dev.tidings.site.page-fetched.v1",
+    key="document id",
+    description="A crawled page's main text is in the object store; changed "
+    "pages await indexing.",
+    consumed_by=("site-pages",),
+)
+SITE_PAGE_REMOVED = TopicSpec(
+    name="tidings.site.page-removed.v1",
+    event_type="dev.tidings.site.page-removed.v1",
+    key="document id",
+    description="A page of an earlier crawl disappeared; its chunks are deleted.",
+    consumed_by=("site-pages",),
+)
+SITE_CRAWL_COMPLETED = TopicSpec(
+    name="tidings.site.crawl-completed.v1",
+    event_type="dev.tidings.site.crawl-completed.v1",
+    key="site id",
+    description="A crawl ended, with counts of fetched, changed, unchanged, "
+    "removed and failed URLs.",
+)
 
 TOPICS: tuple[TopicSpec, ...] = (
     DOCUMENT_UPLOADED,
@@ -118,6 +147,10 @@ TOPICS: tuple[TopicSpec, ...] = (
     VERIFICATION_CHECKED,
     VERIFICATION_COMPLETED,
     VERIFICATION_CALLBACK_ATTEMPTED,
+    SITE_CRAWL_REQUESTED,
+    SITE_PAGE_FETCHED,
+    SITE_PAGE_REMOVED,
+    SITE_CRAWL_COMPLETED,
 )
 
 

@@ -21,6 +21,7 @@ from streams.fair import FairDispatcher, tenant_of
 from streams.index import handle_parsed
 from streams.parse import handle_uploaded
 from streams.runtime import Runtime
+from streams.site_agents import add_site_agents
 from streams.stage import Handler, process_record
 from streams.status import handle_document_event
 from tidings.settings import Settings
@@ -109,6 +110,7 @@ def create_app(settings: Settings) -> faust.App:
 
     add_catalog_agents(app, runtime, channel, consume)
     add_callback_agents(app, runtime, channel, consume)
+    add_site_agents(app, runtime, channel, consume)
 
     started_at = datetime.now(UTC)
 

@@ -8,16 +8,23 @@ from tidings.ids import derived_event_id
 
 
 async def emit(
-    runtime: Runtime, spec: TopicSpec, cause: CloudEvent, payload: Payload, key: str
+    runtime: Runtime,
+    spec: TopicSpec,
+    cause: CloudEvent,
+    payload: Payload,
+    key: str,
+    *,
+    id_parts: tuple[str, ...] = (),
 ) -> CloudEvent:
     """Publish `payload` and wait for the broker's acknowledgement.
 
     The event id derives from the cause, so reprocessing the cause after a
     crash publishes an event with the same id, which consumers de-duplicate.
+    A cause with several events of one type tells them apart by `id_parts`.
     """
     assert runtime.producer is not None
     event = CloudEvent(
-        id=derived_event_id(cause.id, spec.event_type),
+        id=derived_event_id(cause.id, spec.event_type, *id_parts),
         type=spec.event_type,
         source=f"tidings/worker/{runtime.settings.worker_id}",
         subject=cause.subject,

@@ -110,3 +110,15 @@ def manifest_page_count(row: dict[str, str]) -> int | None:
     """Return the row's page count, or None when the manifest has no plain number."""
     pages = row["pages"].strip()
     return int(pages) if pages.isdigit() else None
+
+
+SITES_DIR = CORPUS_DIR / "sites"
+
+
+def require_sites_corpus() -> None:
+    """Skip the calling test when the website corpus is missing."""
+    if not (SITES_DIR / "manifest.csv").is_file():
+        pytest.skip(
+            f"website corpus not found: {SITES_DIR} is missing; set "
+            f"{CORPUS_ENV_VAR} to the folder that contains sites/manifest.csv"
+        )

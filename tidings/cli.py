@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from tidings.catalog_import import catalog_app
 from tidings.client import ClientError, TidingsClient
+from tidings.crawl_command import crawl as crawl_command
 from tidings.history.commands import register as register_history_commands
 from tidings.logs import configure_logging
 from tidings.settings import get_settings
@@ -203,6 +204,7 @@ def search(
 
 
 register_history_commands(app)
+app.command("crawl")(crawl_command)
 
 
 def main() -> None:

@@ -73,6 +73,12 @@ class TidingsClient:
     def rotate_webhook_secret(self) -> dict[str, Any]:
         return self._request("POST", "/v1/webhooks/secret/rotate")
 
+    def start_crawl(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._request("POST", "/v1/sites", json=body)
+
+    def crawl(self, crawl_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/v1/sites/{crawl_id}")
+
     def search(self, query: str, limit: int) -> dict[str, Any]:
         return self._request(
             "GET", "/v1/search/documents", params={"q": query, "limit": limit}

@@ -19,3 +19,16 @@ def derived_event_id(*parts: object) -> str:
 
 def chunk_id(document_id: str, chunk_index: int) -> str:
     return f"{document_id}:{chunk_index:05d}"
+
+
+def site_id(tenant_id: str, start_url: str) -> str:
+    """Crawls of the same tenant and canonical start URL are one site."""
+    digest = hashlib.sha256(f"{tenant_id}:site:{start_url}".encode()).hexdigest()
+    return "site_" + digest[:24]
+
+
+def page_document_id(tenant_id: str, url: str) -> str:
+    """A crawled page is a document keyed by its canonical URL, so a re-crawl
+    updates the same document."""
+    digest = hashlib.sha256(f"{tenant_id}:page:{url}".encode()).hexdigest()
+    return "doc_" + digest[:24]

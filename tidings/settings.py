@@ -179,6 +179,27 @@ class Settings(BaseSettings):
         default=10000, ge=0, description="Query embeddings cached per API process."
     )
 
+    site_url_allow_networks: list[str] = Field(
+        default_factory=list,
+        description="CIDR networks that crawled URLs may resolve to even though "
+        'they are private or loopback, as JSON: ["127.0.0.0/8"]. Meant for '
+        "tests; leave empty in production.",
+    )
+    site_max_pages: int = Field(
+        default=1000, ge=1, description="Largest max_pages a crawl request may set."
+    )
+    site_max_seconds: float = Field(
+        default=1800.0, gt=0, description="Largest time limit of one crawl, seconds."
+    )
+    site_max_page_bytes: int = Field(
+        default=5 * 1024 * 1024,
+        ge=1024,
+        description="Pages larger than this are skipped as too_large, bytes.",
+    )
+    site_crawl_concurrency: int = Field(
+        default=4, ge=1, description="Requests one crawl has in flight at once."
+    )
+
     worker_id: str = Field(
         default="worker-1", description="Name of this worker in logs and Faust."
     )

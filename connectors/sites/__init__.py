@@ -1,0 +1,2 @@
+"""Website crawling: a Scrapy crawl in a child process, page decoding and
+main-text extraction."""
