@@ -15,9 +15,8 @@ def add_site_agents(
     """Register the crawl stage and the stage that hands changed pages to
     the index stage."""
 
-    # TODO: one worker runs one crawl at a time, so a long crawl delays the
-    # crawl requests behind it on the same partition. Run crawls as tasks
-    # with a per-tenant limit before tenants share workers in production.
+    # NOTE: the stage runs TIDINGS_STAGE_WORKERS crawls at once, one per
+    # tenant, so a tenant's second crawl waits for its first.
     @app.agent(channel(topics.SITE_CRAWL_REQUESTED), name="crawl")
     async def crawl(stream: faust.StreamT) -> None:
         await consume("crawl", stream, handle_crawl_requested)
