@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from starlette.types import Scope
 
 from api.deps import Services, lookup_tenant
-from api.routes import asyncapi, documents, health, search
+from api.routes import asyncapi, documents, health, search, verifications
 from api.routes.catalog_routers import CATALOG_ROUTERS
 from api.upload_guard import KeyCheck, UploadGuard
 from connectors.embedder import Embedder
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(asyncapi.router)
     app.include_router(documents.router)
     app.include_router(search.router)
+    app.include_router(verifications.router)
     for catalog_router in CATALOG_ROUTERS:
         app.include_router(catalog_router)
 

@@ -18,6 +18,7 @@ from streams.parse import handle_uploaded
 from streams.runtime import Runtime
 from streams.stage import Handler, process_record
 from streams.status import handle_document_event
+from streams.verification_agents import add_verification_agents
 from tidings.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -95,6 +96,7 @@ def create_app(settings: Settings) -> faust.App:
         await consume("status", stream, handle_document_event)
 
     add_catalog_agents(app, runtime, channel, consume)
+    add_verification_agents(app, runtime, channel, consume)
 
     started_at = datetime.now(UTC)
 

@@ -8,16 +8,32 @@ from tidings.ids import derived_event_id
 
 
 async def emit(
-    runtime: Runtime, spec: TopicSpec, cause: CloudEvent, payload: Payload, key: str
+    runtime: Runtime,
+    spec: TopicSpec,
+    cause: CloudEvent,
+    payload: Payload,
+    key: str,
+    *,
+    id_part: str | None = None,
 ) -> CloudEvent:
     """Publish `payload` and wait for the broker's acknowledgement.
 
-    The event id derives from the cause, so reprocessing the cause after a
-    crash publishes an event with the same id, which consumers de-duplicate.
+    The event id derives from the cause (and `id_part`, when one cause has
+    several events of a type), so reprocessing the cause after a crash
+    publishes an event with the same id, which consumers de-duplicate.
     """
     assert runtime.producer is not None
+    id_parts = (
+        (cause.id, spec.event_type)
+        if id_part is None
+        else (
+            cause.id,
+            spec.event_type,
+            id_part,
+        )
+    )
     event = CloudEvent(
-        id=derived_event_id(cause.id, spec.event_type),
+        id=derived_event_id(*id_parts),
         type=spec.event_type,
         source=f"tidings/worker/{runtime.settings.worker_id}",
         subject=cause.subject,

@@ -14,6 +14,7 @@ from tidings.client import ClientError, TidingsClient
 from tidings.history.commands import register as register_history_commands
 from tidings.logs import configure_logging
 from tidings.settings import get_settings
+from tidings.verify_command import register as register_verify_command
 
 app = typer.Typer(
     help="Tidings: ingestion and search over Kafka event streams.", no_args_is_help=True
@@ -201,6 +202,7 @@ def search(
 
 
 register_history_commands(app)
+register_verify_command(app)
 
 
 def main() -> None:

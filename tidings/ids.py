@@ -19,3 +19,9 @@ def derived_event_id(*parts: object) -> str:
 
 def chunk_id(document_id: str, chunk_index: int) -> str:
     return f"{document_id}:{chunk_index:05d}"
+
+
+def verification_job_id(tenant_id: str, idempotency_key: str) -> str:
+    """Same tenant and same idempotency key give the same job."""
+    digest = hashlib.sha256(f"{tenant_id}\x1f{idempotency_key}".encode()).hexdigest()
+    return "vjob_" + digest[:24]
