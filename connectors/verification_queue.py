@@ -20,6 +20,12 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
+from schemas.envelope import CloudEvent
+
+# Postgres channel on which a new job is announced, so idle runners wake
+# at once instead of at their next poll.
+QUEUE_CHANNEL = "verification_queue"
+
 # Serializes claims, so two runners never both take a tenant's last free slot.
 # Any constant works if every process uses the same one.
 CLAIM_LOCK_ID = 0x7E21_F1C0
@@ -34,21 +40,48 @@ class ClaimedJob:
     request: dict[str, Any]
 
 
-async def enqueue_job(
-    conn: AsyncConnection,
-    job_id: str,
-    tenant_id: str,
-    priority: str,
-    enqueued_at: datetime,
-    request: dict[str, Any],
-) -> bool:
-    """Add a job to the queue; return False when it was already there."""
+def event_to_json(event: CloudEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "type": event.type,
+        "source": event.source,
+        "subject": event.subject,
+        "tenantid": event.tenantid,
+        "time": event.time.isoformat(),
+        "requestid": event.requestid,
+        "traceparent": event.traceparent,
+        "data": event.data,
+    }
+
+
+def event_from_json(document: dict[str, Any]) -> CloudEvent:
+    return CloudEvent(**{**document, "time": datetime.fromisoformat(document["time"])})
+
+
+async def enqueue_job(conn: AsyncConnection, requested: CloudEvent) -> bool:
+    """Queue the job of a `verification.requested` event.
+
+    Returns False when the job was already queued. The API queues a job as
+    soon as Kafka has its request, and the intake stage queues it again from
+    the event, which covers an API that stopped in between.
+    """
+    data = requested.data
     cursor = await conn.execute(
         "INSERT INTO verification_queue (job_id, tenant_id, priority, enqueued_at, "
         " request) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (job_id) DO NOTHING",
-        (job_id, tenant_id, priority, enqueued_at, Jsonb(request)),
+        (
+            data["job_id"],
+            requested.tenantid,
+            data.get("priority", "batch"),
+            requested.time,
+            Jsonb(event_to_json(requested)),
+        ),
     )
-    return cursor.rowcount == 1
+    added = cursor.rowcount == 1
+    if added:
+        # Delivered when the transaction commits.
+        await conn.execute(f"NOTIFY {QUEUE_CHANNEL}")
+    return added
 
 
 _CLAIM = """

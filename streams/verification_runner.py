@@ -12,7 +12,6 @@ name), so a job that runs again after its worker died publishes the same ids.
 import asyncio
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 import psycopg
 import structlog
@@ -20,12 +19,15 @@ import structlog
 from connectors.kafka_producer import KafkaUnavailableError
 from connectors.verification.resilience import CallContext
 from connectors.verification_queue import (
+    QUEUE_CHANNEL,
     ClaimedJob,
     claim_job,
     enqueue_job,
+    event_from_json,
     extend_lease,
     finish_job,
 )
+from connectors.verification_tables import record_verification_event
 from schemas import topics
 from schemas.envelope import CloudEvent
 from schemas.verification import (
@@ -50,24 +52,6 @@ from streams.verification_toolkit import Toolkit
 log = structlog.get_logger(__name__)
 
 
-def event_to_json(event: CloudEvent) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "type": event.type,
-        "source": event.source,
-        "subject": event.subject,
-        "tenantid": event.tenantid,
-        "time": event.time.isoformat(),
-        "requestid": event.requestid,
-        "traceparent": event.traceparent,
-        "data": event.data,
-    }
-
-
-def event_from_json(document: dict[str, Any]) -> CloudEvent:
-    return CloudEvent(**{**document, "time": datetime.fromisoformat(document["time"])})
-
-
 async def handle_requested(
     event: CloudEvent, runtime: Runtime, wake: asyncio.Event
 ) -> None:
@@ -75,14 +59,7 @@ async def handle_requested(
     assert runtime.pool is not None
     request = VerificationRequestedV1.model_validate(event.data)
     async with runtime.pool.connection() as conn:
-        added = await enqueue_job(
-            conn,
-            request.job_id,
-            event.tenantid,
-            request.priority,
-            event.time,
-            event_to_json(event),
-        )
+        added = await enqueue_job(conn, event)
     if added:
         wake.set()
     log.debug(
@@ -150,7 +127,7 @@ class JobRunner:
         self, cause: CloudEvent, completed: VerificationCompletedV1
     ) -> None:
         """Publish the completion, then take the job off the queue."""
-        await emit(
+        event = await emit(
             self.runtime,
             topics.VERIFICATION_COMPLETED,
             cause,
@@ -159,6 +136,7 @@ class JobRunner:
         )
         assert self.runtime.pool is not None
         async with self.runtime.pool.connection() as conn:
+            await record_verification_event(conn, event)
             await finish_job(conn, completed.job_id)
 
     async def give_up(self, job: ClaimedJob, error: BaseException) -> None:
@@ -202,7 +180,7 @@ class JobRunner:
         except TimeoutError:
             outcome = self._deadline_outcome(check)
         result = to_checked_event(request.job_id, check, outcome, started)
-        await emit(
+        event = await emit(
             self.runtime,
             topics.VERIFICATION_CHECKED,
             cause,
@@ -210,7 +188,16 @@ class JobRunner:
             request.job_id,
             id_part=check,
         )
+        await self._record(event)
         return result
+
+    async def _record(self, event: CloudEvent) -> None:
+        # The state stage writes the same rows from the event later. Writing
+        # them here too shows the result to readers at once, however far the
+        # state stage lags behind a large backlog.
+        assert self.runtime.pool is not None
+        async with self.runtime.pool.connection() as conn:
+            await record_verification_event(conn, event)
 
     def _deadline_outcome(self, check: CheckName) -> CheckOutcome:
         seconds = self.settings.job_deadline_seconds
@@ -273,6 +260,7 @@ class RunnerPool:
             asyncio.create_task(self._loop(number), name=f"verify-runner-{number}")
             for number in range(self.settings.runners)
         ]
+        tasks.append(asyncio.create_task(self._listen(), name="verify-listen"))
         log.info("verification_runners_started", runners=len(tasks), owner=self.owner)
         try:
             await asyncio.gather(*tasks)
@@ -301,6 +289,21 @@ class RunnerPool:
                     delay_seconds=round(delay, 2),
                 )
                 await asyncio.sleep(delay)
+
+    async def _listen(self) -> None:
+        """Wake idle runners when a job is queued anywhere; poll if this fails."""
+        url = self.runtime.settings.resolved_database_url()
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    url, autocommit=True
+                ) as conn:
+                    await conn.execute(f"LISTEN {QUEUE_CHANNEL}")
+                    async for _ in conn.notifies():
+                        self.wake.set()
+            except psycopg.OperationalError as exc:
+                log.warning("verification_listen_failed", error=str(exc))
+                await asyncio.sleep(self.settings.queue_poll_seconds * 10)
 
     async def _claim(self) -> ClaimedJob | None:
         assert self.runtime.pool is not None

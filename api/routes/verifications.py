@@ -23,6 +23,7 @@ from api.verification_models import (
 from connectors.verification.errors import UrlRejectedError
 from connectors.verification.settings import VerificationSettings
 from connectors.verification.url_guard import UrlGuard
+from connectors.verification_queue import enqueue_job
 from connectors.verification_tables import (
     fetch_job,
     find_job_by_key,
@@ -122,10 +123,11 @@ def _accepted(
 async def _publish_and_record(
     services: ServicesDep, conn: AsyncConnection, events: list[CloudEvent]
 ) -> None:
-    """Publish requested events, then write their job rows.
+    """Publish requested events, then write their job rows and queue them.
 
-    The state stage writes the same rows from the events; writing them here
-    too lets the caller read a job as soon as it has the response.
+    The state and intake stages do the same from the events. Doing it here
+    too lets the caller read a job as soon as it has the response, and lets
+    runners start it however far those stages lag behind a backlog.
     """
     await publish_all(
         services.producer,
@@ -134,6 +136,7 @@ async def _publish_and_record(
     )
     for event in events:
         await record_verification_event(conn, event)
+        await enqueue_job(conn, event)
 
 
 @router.post(
