@@ -12,6 +12,7 @@ on words in the queried name, so concurrent tests do not disturb each other:
 | `revoked`        | as with no word                | the company's licence revoked |
 | `mismatch`       | as with no word                | another registered name       |
 | `slow`           | answers after 3 s              | answers after 3 s             |
+| `lag`            | answers after 0.5 s            | answers after 0.5 s           |
 | `e500`           | HTTP 500                       | HTTP 500                      |
 | `flaky`          | HTTP 500 twice per name, then healthy | the same               |
 | `e429`           | 429 with Retry-After: 1 once per name, then healthy | the same |
@@ -33,6 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 
 HOST = "127.0.0.1"
 SLOW_SECONDS = 3.0
+LAG_SECONDS = 0.5
 
 
 class ProviderServer:
@@ -141,6 +143,8 @@ def _handler_for(server: ProviderServer) -> type[BaseHTTPRequestHandler]:
         def _answer(self, name: str, seen: int, document: dict[str, Any]) -> None:
             if "slow" in name:
                 time.sleep(SLOW_SECONDS)
+            elif "lag" in name:
+                time.sleep(LAG_SECONDS)
             if "e500" in name or ("flaky" in name and seen <= 2):
                 self._send(500, b'{"error": "internal error"}')
             elif "e429" in name and seen == 1:

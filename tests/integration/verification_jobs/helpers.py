@@ -91,9 +91,11 @@ def check_result(job: dict[str, Any], check: str) -> dict[str, Any]:
 
 @dataclass
 class KafkaCounts:
-    """Records per topic and job, and every event id seen."""
+    """Records per topic and job, event ids per topic and job, and how often
+    each event id was seen."""
 
     records: dict[str, Counter[str]] = field(default_factory=dict)
+    ids: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     event_ids: Counter[str] = field(default_factory=Counter)
 
 
@@ -110,6 +112,7 @@ def count_events(stack: Stack, job_ids: set[str]) -> KafkaCounts:
     try:
         for spec in VERIFICATION_TOPICS:
             counts.records[spec.name] = Counter()
+            counts.ids[spec.name] = {}
             metadata = consumer.list_topics(spec.name, timeout=10)
             partitions = list(metadata.topics[spec.name].partitions)
             ends = {
@@ -132,6 +135,7 @@ def count_events(stack: Stack, job_ids: set[str]) -> KafkaCounts:
                 if job_id in job_ids:
                     event = from_record(message.headers(), message.value())
                     counts.records[spec.name][job_id] += 1
+                    counts.ids[spec.name].setdefault(job_id, set()).add(event.id)
                     counts.event_ids[event.id] += 1
             consumer.unassign()
     finally:
