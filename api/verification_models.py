@@ -20,7 +20,7 @@ ALL_CHECKS: list[CheckName] = list(get_args(CheckName))
 
 
 class SubjectCreate(Subject):
-    """The person, company or merchant to verify, with what the caller knows."""
+    """The person, company or merchant to verify, with the facts the caller has."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

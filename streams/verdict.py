@@ -5,7 +5,7 @@ Rules, first match wins:
 1. `fail`: a sanctions match, or a registry that lists the company as
    revoked or dissolved.
 2. `incomplete`: a check is `unavailable` (circuit open, timeouts, 5xx,
-   malformed answers, not configured), or no check could run at all. The
+   malformed responses, not configured), or no check could run at all. The
    provider's reason is among the verdict's reasons, so the caller can see
    what to retry.
 3. `review`: any other flagged check (adverse media, registry mismatch or

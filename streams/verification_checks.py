@@ -1,7 +1,7 @@
 """The four checks of a verification job, each through its connector.
 
 A check returns a `CheckOutcome`: `clear`, `flagged` (with reasons and
-evidence), `unavailable` (the provider gave no usable answer, with the
+evidence), `unavailable` (the provider returned no usable result, with the
 provider's reason code) or `skipped`. Provider errors never escape a check,
 so one failing provider cannot stop the others.
 """

@@ -99,9 +99,12 @@ class JobRunner:
             deadline=deadline,
         )
         earlier = await self._earlier_results(job) if job.runs > 1 else {}
-        wanted = list(dict.fromkeys(request.checks))
+        requested_checks = list(dict.fromkeys(request.checks))
         results = await asyncio.gather(
-            *(self._check(cause, request, check, context, earlier) for check in wanted)
+            *(
+                self._check(cause, request, check, context, earlier)
+                for check in requested_checks
+            )
         )
 
         verdict = decide_verdict(results)
@@ -347,7 +350,7 @@ class RunnerPool:
             try:
                 assert self.runtime.pool is not None
                 async with self.runtime.pool.connection() as conn:
-                    held = await extend_lease(
+                    renewed = await extend_lease(
                         conn, job.job_id, self.owner, self.settings.job_lease_seconds
                     )
             except psycopg.OperationalError as exc:
@@ -355,6 +358,6 @@ class RunnerPool:
                     "verification_lease_not_extended", job_id=job.job_id, error=str(exc)
                 )
                 continue
-            if not held:
+            if not renewed:
                 log.warning("verification_lease_lost", job_id=job.job_id)
                 return

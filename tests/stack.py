@@ -51,8 +51,8 @@ TEST_ENV |= {
         REPO_ROOT / "tests" / "data" / "verification" / "sanctions.simple.csv"
     ),
     "TIDINGS_VERIFY_URL_ALLOW_NETWORKS": '["127.0.0.0/8"]',
-    # Short timings so that retries, timeouts and the breaker play out in
-    # seconds; the breaker opens after 12 failures, which takes several
+    # Short timings let retries, timeouts and the breaker play out in
+    # seconds. The breaker opens after 12 failures, which takes several
     # failing jobs, so one test's failures do not open it for the next.
     "TIDINGS_VERIFY_WEB_SEARCH__TIMEOUT_SECONDS": "1",
     "TIDINGS_VERIFY_REGISTRY__TIMEOUT_SECONDS": "1",

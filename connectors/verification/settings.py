@@ -172,9 +172,9 @@ class VerificationSettings(BaseSettings):
     job_lease_seconds: float = Field(
         default=60.0,
         gt=0,
-        description="Time a runner holds a claimed job before another runner may "
-        "take it again, seconds. The runner extends it while the job runs, so "
-        "only a dead worker's jobs are taken over.",
+        description="Lease of a claimed job, seconds: another runner may claim "
+        "the job when the lease expires. The runner renews the lease while the "
+        "job runs, so only a dead worker's jobs are claimed again.",
     )
     job_deadline_seconds: float = Field(
         default=120.0,

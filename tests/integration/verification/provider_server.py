@@ -2,7 +2,7 @@
 
 The worker of the test stack is configured (tests/stack.py) to call this
 server for both the `web_search` check (Brave response shape) and the
-`registry` check (company_registry shape). How the server answers depends
+`registry` check (company_registry shape). How the server responds depends
 on words in the queried name, so concurrent tests do not disturb each other:
 
 | word in the name | web search                     | registry                      |

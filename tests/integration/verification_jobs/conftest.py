@@ -43,7 +43,7 @@ def vapi(stack: Stack) -> Iterator[httpx.Client]:
 
 @pytest.fixture()
 def healthy(provider: ProviderServer, vapi: httpx.Client) -> ProviderServer:
-    """Wait until both providers answer, so their circuit breakers are closed
+    """Wait until both providers respond, so their circuit breakers are closed
     and an earlier test's failures do not count toward this test's."""
     deadline = time.monotonic() + HEALTHY_TIMEOUT
     while time.monotonic() < deadline:

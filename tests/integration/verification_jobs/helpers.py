@@ -23,7 +23,7 @@ PROVIDER_CHECKS = ["web_search", "registry"]
 
 
 def unique_name(*words: str) -> str:
-    """A company name no other test queries, so no cached answer is reused."""
+    """A company name no other test queries, so no cached response is reused."""
     return " ".join(["Testco", *words, uuid.uuid4().hex[:10]])
 
 
@@ -152,11 +152,11 @@ def assert_nothing_lost_or_duplicated(
     assert max(counts.event_ids.values()) == 1, "an event id appears twice on Kafka"
     with psycopg.connect(stack.database_url) as conn:
         for job_id, job in jobs.items():
-            wanted = len(job["checks"])
+            expected = len(job["checks"])
             requested = counts.records[topics.VERIFICATION_REQUESTED.name][job_id]
             checked = counts.records[topics.VERIFICATION_CHECKED.name][job_id]
             completed = counts.records[topics.VERIFICATION_COMPLETED.name][job_id]
-            assert (requested, checked, completed) == (1, wanted, 1), job_id
+            assert (requested, checked, completed) == (1, expected, 1), job_id
 
             check_rows = conn.execute(
                 "SELECT count(*) FROM verification_checks WHERE job_id = %s",
@@ -171,6 +171,6 @@ def assert_nothing_lost_or_duplicated(
                 "WHERE job_id = %s AND finished_at IS NULL",
                 (job_id,),
             ).fetchone()
-            assert check_rows == (wanted,), job_id
-            assert trail_rows == (wanted + 2,), job_id
+            assert check_rows == (expected,), job_id
+            assert trail_rows == (expected + 2,), job_id
             assert open_rows == (0,), job_id
