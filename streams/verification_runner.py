@@ -15,8 +15,10 @@ from datetime import UTC, datetime
 
 import psycopg
 import structlog
+from psycopg_pool import AsyncConnectionPool
 
 from connectors.kafka_producer import KafkaUnavailableError
+from connectors.postgres import open_pool
 from connectors.verification.resilience import CallContext
 from connectors.verification_queue import (
     QUEUE_CHANNEL,
@@ -74,10 +76,13 @@ async def handle_requested(
 class JobRunner:
     """Runs claimed jobs: checks through the toolkit, events through the producer."""
 
-    def __init__(self, runtime: Runtime, toolkit: Toolkit) -> None:
+    def __init__(
+        self, runtime: Runtime, toolkit: Toolkit, pool: AsyncConnectionPool
+    ) -> None:
         self.runtime = runtime
         self.toolkit = toolkit
         self.settings = toolkit.settings
+        self.pool = pool
 
     async def run(self, job: ClaimedJob) -> None:
         """Run one job to its completion event and mark it finished."""
@@ -137,8 +142,7 @@ class JobRunner:
             completed,
             completed.job_id,
         )
-        assert self.runtime.pool is not None
-        async with self.runtime.pool.connection() as conn:
+        async with self.pool.connection() as conn:
             await record_verification_event(conn, event)
             await finish_job(conn, completed.job_id)
 
@@ -198,8 +202,7 @@ class JobRunner:
         # The state stage writes the same rows from the event later. Writing
         # them here too shows the result to readers at once, however far the
         # state stage lags behind a large backlog.
-        assert self.runtime.pool is not None
-        async with self.runtime.pool.connection() as conn:
+        async with self.pool.connection() as conn:
             await record_verification_event(conn, event)
 
     def _deadline_outcome(self, check: CheckName) -> CheckOutcome:
@@ -220,8 +223,7 @@ class JobRunner:
         A rerun reuses them, so each check of a job has one result even when
         the first run's worker died between checks.
         """
-        assert self.runtime.pool is not None
-        async with self.runtime.pool.connection() as conn:
+        async with self.pool.connection() as conn:
             cursor = await conn.execute(
                 "SELECT check_name, status, provider, score, reasons, evidence, "
                 " details, attempts, duration_ms FROM verification_checks "
@@ -249,16 +251,30 @@ class JobRunner:
 class RunnerPool:
     """N runner tasks in one worker that claim jobs from the shared queue."""
 
+    runner: JobRunner  # set by `serve`, which opens the runners' connection pool
+
     def __init__(self, runtime: Runtime, toolkit: Toolkit, owner: str) -> None:
         self.runtime = runtime
-        self.runner = JobRunner(runtime, toolkit)
+        self.toolkit = toolkit
         self.settings = toolkit.settings
         self.owner = owner
         self.wake = asyncio.Event()
 
+    @property
+    def pool(self) -> AsyncConnectionPool:
+        return self.runner.pool
+
     async def serve(self) -> None:
         """Run the runner tasks until cancelled."""
         await self.runtime.open()
+        # The runners get a pool of their own, one connection per runner plus
+        # the lease keepers' share, so they do not queue behind the stages
+        # for the worker's small shared pool.
+        pool = await open_pool(
+            self.runtime.settings.resolved_database_url(),
+            max_size=self.settings.runners + 2,
+        )
+        self.runner = JobRunner(self.runtime, self.toolkit, pool)
         tasks = [
             asyncio.create_task(self._loop(number), name=f"verify-runner-{number}")
             for number in range(self.settings.runners)
@@ -270,6 +286,7 @@ class RunnerPool:
         finally:
             for task in tasks:
                 task.cancel()
+            await pool.close()
 
     async def _loop(self, number: int) -> None:
         failures = 0
@@ -309,8 +326,7 @@ class RunnerPool:
                 await asyncio.sleep(self.settings.queue_poll_seconds * 10)
 
     async def _claim(self) -> ClaimedJob | None:
-        assert self.runtime.pool is not None
-        async with self.runtime.pool.connection() as conn:
+        async with self.pool.connection() as conn:
             return await claim_job(
                 conn,
                 self.owner,
@@ -348,8 +364,7 @@ class RunnerPool:
         while True:
             await asyncio.sleep(interval)
             try:
-                assert self.runtime.pool is not None
-                async with self.runtime.pool.connection() as conn:
+                async with self.pool.connection() as conn:
                     renewed = await extend_lease(
                         conn, job.job_id, self.owner, self.settings.job_lease_seconds
                     )
