@@ -41,7 +41,7 @@ from schemas.verification import (
 )
 from streams.emit import emit
 from streams.runtime import Runtime
-from streams.stage import POISON_ERRORS, backoff_delay
+from streams.stage import backoff_delay
 from streams.verdict import decide_verdict
 from streams.verification_checks import (
     CHECKS,
@@ -52,6 +52,13 @@ from streams.verification_checks import (
 from streams.verification_toolkit import Toolkit
 
 log = structlog.get_logger(__name__)
+
+# Errors of an outage: the runner backs off, and the job runs again later.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    psycopg.OperationalError,
+    KafkaUnavailableError,
+    OSError,
+)
 
 
 async def handle_requested(
@@ -298,7 +305,7 @@ class RunnerPool:
                     continue
                 await self._run_guarded(job)
                 failures = 0
-            except (psycopg.OperationalError, KafkaUnavailableError, OSError) as exc:
+            except OUTAGE_ERRORS as exc:
                 # The job keeps its lease until it expires, then runs again.
                 failures += 1
                 delay = backoff_delay(failures)
@@ -346,8 +353,10 @@ class RunnerPool:
         keeper = asyncio.create_task(self._keep_lease(job))
         try:
             await self.runner.run(job)
-        except POISON_ERRORS as exc:
-            # A job that cannot run (an invalid stored request, say) ends as
+        except OUTAGE_ERRORS:
+            raise
+        except Exception as exc:  # noqa: BLE001 (any other error ends the job)
+            # A job that cannot run (an invalid stored request, or a bug) ends as
             # incomplete instead of running again at every lease expiry.
             log.error(
                 "verification_job_failed",
