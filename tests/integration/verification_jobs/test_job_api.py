@@ -5,8 +5,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
+from fastapi.testclient import TestClient
 
+from api.main import create_app
 from schemas import topics
 from tests.integration.verification.provider_server import ProviderServer
 from tests.integration.verification_jobs.helpers import (
@@ -16,6 +19,7 @@ from tests.integration.verification_jobs.helpers import (
     wait_completed,
 )
 from tests.stack import Stack
+from tidings.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -195,3 +199,32 @@ def test_batch_names_bad_item(vapi: httpx.Client) -> None:
 
     assert response.status_code == 422
     assert response.json()["detail"].startswith("jobs[1].callback_url")
+
+
+def test_submit_without_kafka_is_503(stack: Stack, vapi: httpx.Client) -> None:
+    # An API whose Kafka does not exist: nothing listens on port 1.
+    settings = Settings(
+        data_dir=stack.data_dir,
+        kafka_bootstrap="127.0.0.1:1",
+        database_url=stack.database_url,
+        kafka_delivery_timeout_ms=2000,
+    )
+    key = str(uuid.uuid4())
+    payload = body(unique_name("outage"))
+
+    with TestClient(create_app(settings)) as client:
+        response = client.post(
+            "/v1/verifications",
+            json=payload,
+            headers={"Idempotency-Key": key, **vapi.headers},
+        )
+    with psycopg.connect(stack.database_url) as conn:
+        rows = conn.execute(
+            "SELECT count(*) FROM verification_jobs WHERE idempotency_key = %s", (key,)
+        ).fetchone()
+    retried = post(vapi, payload, key)
+
+    assert response.status_code == 503
+    assert "Kafka is unavailable" in response.json()["detail"]
+    assert rows == (0,)
+    assert retried.status_code == 202
