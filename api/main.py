@@ -11,7 +11,16 @@ from starlette.types import Scope
 from api.access_log import AccessLog
 from api.deps import Services, lookup_tenant
 from api.event_hub import EventHub
-from api.routes import asyncapi, documents, events, health, search, sites, webhooks
+from api.routes import (
+    asyncapi,
+    documents,
+    events,
+    health,
+    search,
+    sites,
+    verifications,
+    webhooks,
+)
 from api.routes.catalog_routers import CATALOG_ROUTERS
 from api.upload_guard import KeyCheck, UploadGuard
 from connectors.embedder import Embedder
@@ -73,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(events.router)
     app.include_router(sites.router)
+    app.include_router(verifications.router)
     for catalog_router in CATALOG_ROUTERS:
         app.include_router(catalog_router)
 

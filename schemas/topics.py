@@ -84,26 +84,28 @@ VERIFICATION_REQUESTED = TopicSpec(
     event_type="dev.tidings.verification.requested.v1",
     key="job id",
     description="A caller asked to verify a company, person or merchant.",
+    consumed_by=("verify-intake", "verification-state"),
 )
 VERIFICATION_CHECKED = TopicSpec(
     name="tidings.verification.checked.v1",
     event_type="dev.tidings.verification.checked.v1",
     key="job id",
     description="One check of a verification job finished or was given up.",
+    consumed_by=("verification-state",),
 )
 VERIFICATION_COMPLETED = TopicSpec(
     name="tidings.verification.completed.v1",
     event_type="dev.tidings.verification.completed.v1",
     key="job id",
     description="A verification job ended with a verdict.",
-    consumed_by=("callbacks",),
+    consumed_by=("verification-state", "callbacks"),
 )
 VERIFICATION_CALLBACK_ATTEMPTED = TopicSpec(
     name="tidings.verification.callback-attempted.v1",
     event_type="dev.tidings.verification.callback-attempted.v1",
     key="job id",
     description="One attempt to deliver a completion to the caller's callback URL.",
-    consumed_by=("callbacks",),
+    consumed_by=("verification-state", "callbacks"),
 )
 SITE_CRAWL_REQUESTED = TopicSpec(
     name="tidings.site.crawl-requested.v1",

@@ -24,6 +24,7 @@ from streams.runtime import Runtime
 from streams.site_agents import add_site_agents
 from streams.stage import Handler, process_record
 from streams.status import handle_document_event
+from streams.verification_agents import add_verification_agents
 from tidings.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -111,6 +112,7 @@ def create_app(settings: Settings) -> faust.App:
     add_catalog_agents(app, runtime, channel, consume)
     add_callback_agents(app, runtime, channel, consume)
     add_site_agents(app, runtime, channel, consume)
+    add_verification_agents(app, runtime, channel, consume)
 
     started_at = datetime.now(UTC)
 

@@ -57,6 +57,42 @@ TEST_ENV = {
     "TIDINGS_SITE_MAX_PAGE_BYTES": "1000000",
 }
 
+# The verification tests start a provider on this port (see
+# tests/integration/verification/provider_server.py); until then the
+# worker's provider calls are refused.
+PROVIDER_PORT = int(
+    os.environ.get("TIDINGS_TEST_PROVIDER_PORT", int(TEST_ENV["TIDINGS_API_PORT"]) + 11)
+)
+PROVIDER_URL = f"http://127.0.0.1:{PROVIDER_PORT}"
+TEST_ENV |= {
+    "TIDINGS_VERIFY_WEB_SEARCH__BASE_URL": PROVIDER_URL,
+    "TIDINGS_VERIFY_REGISTRY__BASE_URL": PROVIDER_URL,
+    "TIDINGS_VERIFY_SANCTIONS_LIST_PATH": str(
+        REPO_ROOT / "tests" / "data" / "verification" / "sanctions.simple.csv"
+    ),
+    "TIDINGS_VERIFY_URL_ALLOW_NETWORKS": '["127.0.0.0/8"]',
+    # Short timings let retries, timeouts and the breaker play out in
+    # seconds. The breaker opens after 12 failures, which takes several
+    # failing jobs, so one test's failures do not open it for the next.
+    "TIDINGS_VERIFY_WEB_SEARCH__TIMEOUT_SECONDS": "1",
+    "TIDINGS_VERIFY_REGISTRY__TIMEOUT_SECONDS": "1",
+    "TIDINGS_VERIFY_WEB_SEARCH__BACKOFF_BASE_SECONDS": "0.2",
+    "TIDINGS_VERIFY_REGISTRY__BACKOFF_BASE_SECONDS": "0.2",
+    "TIDINGS_VERIFY_WEB_SEARCH__RETRY_AFTER_MAX_SECONDS": "5",
+    "TIDINGS_VERIFY_REGISTRY__RETRY_AFTER_MAX_SECONDS": "5",
+    "TIDINGS_VERIFY_WEB_SEARCH__BREAKER_FAILURE_THRESHOLD": "12",
+    "TIDINGS_VERIFY_REGISTRY__BREAKER_FAILURE_THRESHOLD": "12",
+    "TIDINGS_VERIFY_WEB_SEARCH__BREAKER_OPEN_SECONDS": "5",
+    "TIDINGS_VERIFY_REGISTRY__BREAKER_OPEN_SECONDS": "5",
+    "TIDINGS_VERIFY_WEB_SEARCH__RATE_PER_SECOND": "500",
+    "TIDINGS_VERIFY_REGISTRY__RATE_PER_SECOND": "500",
+    "TIDINGS_VERIFY_WEB_SEARCH__RATE_BURST": "100",
+    "TIDINGS_VERIFY_REGISTRY__RATE_BURST": "100",
+    "TIDINGS_VERIFY_JOB_DEADLINE_SECONDS": "30",
+    "TIDINGS_VERIFY_JOB_LEASE_SECONDS": "15",
+    "TIDINGS_VERIFY_QUEUE_POLL_SECONDS": "0.2",
+}
+
 
 @dataclass
 class Stack:

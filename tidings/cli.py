@@ -15,6 +15,7 @@ from tidings.crawl_command import crawl as crawl_command
 from tidings.history.commands import register as register_history_commands
 from tidings.logs import configure_logging
 from tidings.settings import get_settings
+from tidings.verify_command import register as register_verify_command
 from tidings.webhooks_cli import webhooks_app
 
 app = typer.Typer(
@@ -205,6 +206,7 @@ def search(
 
 register_history_commands(app)
 app.command("crawl")(crawl_command)
+register_verify_command(app)
 
 
 def main() -> None:

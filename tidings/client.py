@@ -64,6 +64,15 @@ class TidingsClient:
     def document(self, document_id: str) -> dict[str, Any]:
         return self._request("GET", f"/v1/documents/{document_id}")
 
+    def verify(
+        self, body: dict[str, Any], idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self._request("POST", "/v1/verifications", json=body, headers=headers)
+
+    def verification(self, job_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/v1/verifications/{job_id}")
+
     def upsert_products(self, products: list[dict[str, Any]]) -> dict[str, Any]:
         return self._request("POST", "/v1/catalog/products", json=products)
 

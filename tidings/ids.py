@@ -32,3 +32,9 @@ def page_document_id(tenant_id: str, url: str) -> str:
     updates the same document."""
     digest = hashlib.sha256(f"{tenant_id}:page:{url}".encode()).hexdigest()
     return "doc_" + digest[:24]
+
+
+def verification_job_id(tenant_id: str, idempotency_key: str) -> str:
+    """Same tenant and same idempotency key give the same job."""
+    digest = hashlib.sha256(f"{tenant_id}\x1f{idempotency_key}".encode()).hexdigest()
+    return "vjob_" + digest[:24]

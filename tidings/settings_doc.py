@@ -1,4 +1,4 @@
-"""Render the settings reference, docs/settings.md, from the Settings class.
+"""Render the settings reference, docs/settings.md, from the settings classes.
 
 Regenerate the page with `python -m tidings.settings_doc > docs/settings.md`.
 Defaults that depend on the machine are shown with placeholders: `~` for the
@@ -12,13 +12,16 @@ import sysconfig
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 
+from connectors.verification.settings import VerificationSettings
 from tidings.settings import Settings
 
 REGENERATE_COMMAND = "python -m tidings.settings_doc > docs/settings.md"
 ENV_PREFIX: str = Settings.model_config.get("env_prefix", "")
+VERIFY_PREFIX: str = VerificationSettings.model_config.get("env_prefix", "")
+NESTED_DELIMITER = "__"
 
 HOME_PLACEHOLDER = "~"
 SITE_PACKAGES_PLACEHOLDER = "<site-packages>"
@@ -111,6 +114,39 @@ def render_settings_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _nested_model(field: FieldInfo) -> type[BaseModel] | None:
+    annotation = field.annotation
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def render_verification_table() -> str:
+    """Render the `TIDINGS_VERIFY_*` rows; nested provider fields get one row
+    each, named with the `__` delimiter."""
+    lines = [
+        "| Variable | Default | Description |",
+        "| --- | --- | --- |",
+    ]
+    for name, field in VerificationSettings.model_fields.items():
+        variable = VERIFY_PREFIX + name.upper()
+        nested = _nested_model(field)
+        if nested is None:
+            lines.append(
+                f"| {_code(variable)} | {_cell(render_default(field))} "
+                f"| {_cell(render_description(field))} |"
+            )
+            continue
+        for inner_name, inner in nested.model_fields.items():
+            inner_variable = variable + NESTED_DELIMITER + inner_name.upper()
+            description = f"{field.description} {render_description(inner)}"
+            lines.append(
+                f"| {_code(inner_variable)} | {_cell(render_default(inner))} "
+                f"| {_cell(description)} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def render_settings_page() -> str:
     """Render the whole docs/settings.md page: title, notes and the table."""
     intro = [
@@ -129,7 +165,25 @@ def render_settings_page() -> str:
         "instead of editing it by hand.",
         "",
     ]
-    return "\n".join(intro) + "\n" + render_settings_table()
+    verification = [
+        "",
+        "## Verification",
+        "",
+        f"The verification connectors and job runners read `{VERIFY_PREFIX}*`",
+        "variables (`connectors/verification/settings.py`). A provider's fields",
+        "can be set one at a time, such as",
+        f"`{VERIFY_PREFIX}WEB_SEARCH{NESTED_DELIMITER}TIMEOUT_SECONDS=5`, or",
+        f"together as JSON in `{VERIFY_PREFIX}WEB_SEARCH`.",
+        "",
+    ]
+    return (
+        "\n".join(intro)
+        + "\n"
+        + render_settings_table()
+        + "\n".join(verification)
+        + "\n"
+        + render_verification_table()
+    )
 
 
 if __name__ == "__main__":

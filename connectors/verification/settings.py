@@ -157,6 +157,48 @@ class VerificationSettings(BaseSettings):
         le=100,
         description="Lowest fuzzy-match score (0-100) reported as a sanctions hit.",
     )
+    runners: int = Field(
+        default=8,
+        ge=1,
+        description="Jobs one worker process runs at once (runner tasks that "
+        "claim jobs from the queue).",
+    )
+    tenant_max_concurrent_jobs: int = Field(
+        default=4,
+        ge=1,
+        description="Jobs of one tenant in progress at once across all workers; "
+        "further jobs of that tenant wait while other tenants' jobs run.",
+    )
+    job_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Lease of a claimed job, seconds: another runner may claim "
+        "the job when the lease expires. The runner renews the lease while the "
+        "job runs, so only a dead worker's jobs are claimed again.",
+    )
+    job_deadline_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="Time budget of one job's checks, seconds: no retry is "
+        "scheduled past it, and a check still running then ends as unavailable.",
+    )
+    queue_poll_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        description="How often an idle runner looks for queued jobs, seconds.",
+    )
+    batch_max_jobs: int = Field(
+        default=1000,
+        ge=1,
+        description="Most jobs one POST /v1/verifications/batch request may carry.",
+    )
+    adverse_min_score: float = Field(
+        default=0.4,
+        ge=0,
+        le=1,
+        description="Lowest adverse-media score (0-1) of a search hit that flags "
+        "the web_search check.",
+    )
     webhook_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Time limit of one webhook delivery attempt."
     )

@@ -13,6 +13,7 @@ from tidings.settings_doc import (
     portable_path,
     render_settings_page,
     render_settings_table,
+    render_verification_table,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -110,3 +111,11 @@ def test_secret_defaults_not_rendered() -> None:
     for line in render_settings_table().splitlines():
         if "SECRET" in line or "API_KEY" in line:
             assert "*(unset)*" in line or "*(secret)*" in line, line
+
+
+def test_verification_rows_listed() -> None:
+    table = render_verification_table()
+
+    assert "| `TIDINGS_VERIFY_RUNNERS` | `8` |" in table
+    assert "| `TIDINGS_VERIFY_WEB_SEARCH__TIMEOUT_SECONDS` | `10.0` |" in table
+    assert "| `TIDINGS_VERIFY_REGISTRY__PRESET` | `company_registry` |" in table

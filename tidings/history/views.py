@@ -22,6 +22,10 @@ from connectors.document_tables import (
 )
 from connectors.embedder import Embedder, shared_embedder
 from connectors.objectstore import ObjectStore, ObjectStoreError, open_object_store
+from connectors.verification_tables import (
+    FILLED_ONCE_COLUMNS,
+    record_verification_event,
+)
 from connectors.webhook_deliveries import record_attempt, schedule_delivery
 from schemas import topics
 from schemas.envelope import CloudEvent
@@ -229,6 +233,40 @@ WEBHOOK_DELIVERIES_TABLE = TableSpec(
         "updated_at",
     ),
 )
+VERIFICATION_JOBS_TABLE = TableSpec(
+    name="verification_jobs",
+    key=("tenant_id", "job_id"),
+    columns=("status", "status_rank", *FILLED_ONCE_COLUMNS, "updated_at"),
+)
+VERIFICATION_CHECKS_TABLE = TableSpec(
+    name="verification_checks",
+    key=("tenant_id", "job_id", "check_name"),
+    columns=(
+        "status",
+        "provider",
+        "score",
+        "reasons",
+        "evidence",
+        "details",
+        "attempts",
+        "duration_ms",
+        "event_id",
+        "checked_at",
+    ),
+)
+VERIFICATION_EVENTS_TABLE = TableSpec(
+    name="verification_events",
+    key=("event_id",),
+    columns=(
+        "tenant_id",
+        "job_id",
+        "event_type",
+        "summary",
+        "data",
+        "time",
+        "trace_id",
+    ),
+)
 
 
 @dataclass
@@ -255,6 +293,25 @@ class WebhookDeliveriesBuilder:
         self.attempts = []
 
 
+class VerificationJobsBuilder:
+    """The verification-state stage's writes: jobs, check results and trail."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def apply(self, conn: AsyncConnection, event: CloudEvent) -> None:
+        await record_verification_event(
+            conn,
+            event,
+            jobs_table=VERIFICATION_JOBS_TABLE.shadow,
+            checks_table=VERIFICATION_CHECKS_TABLE.shadow,
+            events_table=VERIFICATION_EVENTS_TABLE.shadow,
+        )
+
+    async def finish(self, conn: AsyncConnection) -> None:
+        return None
+
+
 DOCUMENT_TOPICS = (
     topics.DOCUMENT_UPLOADED,
     topics.DOCUMENT_PARSED,
@@ -262,9 +319,7 @@ DOCUMENT_TOPICS = (
     topics.DOCUMENT_FAILED,
 )
 
-# TODO: register verification jobs once its stage writes tables. A view needs
-# its topics, its tables and a builder that calls the stage's own write
-# functions with shadow names. The catalog's views are in catalog_views.py.
+# The catalog's views are in catalog_views.py.
 VIEWS: dict[str, View] = {
     "documents": View(
         name="documents",
@@ -292,6 +347,24 @@ VIEWS: dict[str, View] = {
         ),
         tables=(WEBHOOK_DELIVERIES_TABLE,),
         builder=WebhookDeliveriesBuilder,
+    ),
+    "verification_jobs": View(
+        name="verification_jobs",
+        description="Verification jobs, their check results and event trail, "
+        "from the four verification topics (what the verification-state stage "
+        "writes).",
+        topics=(
+            topics.VERIFICATION_REQUESTED,
+            topics.VERIFICATION_CHECKED,
+            topics.VERIFICATION_COMPLETED,
+            topics.VERIFICATION_CALLBACK_ATTEMPTED,
+        ),
+        tables=(
+            VERIFICATION_JOBS_TABLE,
+            VERIFICATION_CHECKS_TABLE,
+            VERIFICATION_EVENTS_TABLE,
+        ),
+        builder=VerificationJobsBuilder,
     ),
 }
 
