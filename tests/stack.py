@@ -70,7 +70,6 @@ TEST_ENV |= {
     "TIDINGS_VERIFY_SANCTIONS_LIST_PATH": str(
         REPO_ROOT / "tests" / "data" / "verification" / "sanctions.simple.csv"
     ),
-    "TIDINGS_VERIFY_URL_ALLOW_NETWORKS": '["127.0.0.0/8"]',
     # Short timings let retries, timeouts and the breaker play out in
     # seconds. The breaker opens after 12 failures, which takes several
     # failing jobs, so one test's failures do not open it for the next.

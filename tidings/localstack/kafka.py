@@ -4,6 +4,7 @@ The jars are resolved once by `compose/kafka-pom.xml` into a cache folder
 outside the checkout; the broker's log lives under DATA_DIR/kafka.
 """
 
+import base64
 import os
 import shutil
 import subprocess
@@ -129,12 +130,16 @@ class KafkaBroker:
         if (log_dir / "meta.properties").exists():
             return
 
-        cluster_id = uuid.uuid4().bytes
-        import base64
-
-        cluster = base64.urlsafe_b64encode(cluster_id).decode().rstrip("=")
+        cluster = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        # "--cluster-id=" keeps an id that starts with "-" from reading as an
+        # option.
         command = self._java_command(
-            libs, "kafka.tools.StorageTool", "format", "-t", cluster, "-c", str(config)
+            libs,
+            "kafka.tools.StorageTool",
+            "format",
+            f"--cluster-id={cluster}",
+            "-c",
+            str(config),
         )
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
