@@ -3,25 +3,32 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from api.text_checks import reject_nul
 from schemas.events import AttributeValue, InteractionKind
 
 PRODUCT_ID_PATTERN = r"^[\w.:\-]{1,128}$"
 
 ProductSort = Literal["relevance", "price_asc", "price_desc", "newest"]
 
+# The largest values of Postgres' integer and bigint columns.
+PG_INTEGER_MAX = 2**31 - 1
+PG_BIGINT_MAX = 2**63 - 1
+
 
 class ProductCreate(BaseModel):
     """A product as the caller sends it; `version` defaults to the time the API
     accepts it, in microseconds since the Unix epoch."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Non-finite prices cannot be sent as JSON numbers in events.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     product_id: str = Field(pattern=PRODUCT_ID_PATTERN)
     version: int | None = Field(
         default=None,
         ge=0,
+        le=PG_BIGINT_MAX,
         description="Grows with each change. Use one scheme per tenant: either "
         "always send it, or never.",
     )
@@ -36,10 +43,15 @@ class ProductCreate(BaseModel):
     price: float | None = Field(default=None, ge=0)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     stock: int | None = Field(
-        default=None, ge=0, description="Units on hand; null means not tracked."
+        default=None,
+        ge=0,
+        le=PG_INTEGER_MAX,
+        description="Units on hand; null means not tracked.",
     )
     attributes: dict[str, AttributeValue] = Field(default_factory=dict)
     image_url: str | None = Field(default=None, max_length=2000)
+
+    _no_nul = field_validator("*")(reject_nul)
 
 
 class ProductAccepted(BaseModel):
@@ -126,6 +138,8 @@ class ProductSearchResults(BaseModel):
 
 class InteractionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    _no_nul = field_validator("*")(reject_nul)
 
     kind: InteractionKind
     session_id: str = Field(min_length=1, max_length=128)

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from starlette.types import Scope
 
 from api.access_log import AccessLog
@@ -23,6 +24,7 @@ from api.routes import (
 )
 from api.routes.catalog_routers import CATALOG_ROUTERS
 from api.upload_guard import KeyCheck, UploadGuard
+from api.validation_errors import validation_error_response
 from connectors.embedder import Embedder
 from connectors.kafka_producer import EventProducer
 from connectors.objectstore import open_object_store
@@ -75,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Ingestion, verification and search over Kafka event streams.",
         lifespan=lifespan,
     )
+    app.add_exception_handler(RequestValidationError, validation_error_response)
     app.include_router(health.router)
     app.include_router(asyncapi.router)
     app.include_router(documents.router)

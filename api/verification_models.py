@@ -7,6 +7,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from api.text_checks import reject_nul
 from schemas.verification import (
     CheckName,
     CheckStatus,
@@ -23,6 +24,8 @@ class SubjectCreate(Subject):
     """The person, company or merchant to verify, with the facts the caller has."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    _no_nul = field_validator("*")(reject_nul)
 
     @field_validator("name")
     @classmethod
@@ -49,6 +52,8 @@ class VerificationCreate(BaseModel):
     """A request to verify one subject."""
 
     model_config = ConfigDict(extra="forbid")
+
+    _no_nul = field_validator("*")(reject_nul)
 
     subject: SubjectCreate
     checks: list[CheckName] = Field(

@@ -80,7 +80,13 @@ async def record_verification_event(
     async with conn.transaction():
         await _insert_trail(conn, events_table, event, payload)
         if isinstance(payload, VerificationRequestedV1):
-            await _upsert_job(conn, jobs_table, event, _requested_row(event, payload))
+            await _upsert_job(
+                conn,
+                jobs_table,
+                event,
+                _requested_row(event, payload),
+                overriding=("requested_at",),
+            )
         elif isinstance(payload, VerificationCheckedV1):
             await _upsert_check(conn, checks_table, event, payload)
             await _upsert_job(conn, jobs_table, event, _job_row(event, "running"))
@@ -184,11 +190,22 @@ FILLED_ONCE_COLUMNS = (
 
 
 async def _upsert_job(
-    conn: AsyncConnection, table: str, event: CloudEvent, row: dict[str, Any]
+    conn: AsyncConnection,
+    table: str,
+    event: CloudEvent,
+    row: dict[str, Any],
+    overriding: tuple[str, ...] = (),
 ) -> None:
+    """Insert or merge a job row. Columns in `overriding` take this event's
+    value even when another event filled them first, so the result does not
+    depend on the order in which the topics are read."""
     columns = list(row)
     fill = sql.SQL(", ").join(
-        sql.SQL("{0} = COALESCE(j.{0}, EXCLUDED.{0})").format(sql.Identifier(name))
+        sql.SQL(
+            "{0} = COALESCE(EXCLUDED.{0}, j.{0})"
+            if name in overriding
+            else "{0} = COALESCE(j.{0}, EXCLUDED.{0})"
+        ).format(sql.Identifier(name))
         for name in FILLED_ONCE_COLUMNS
     )
     statement = sql.SQL(

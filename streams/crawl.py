@@ -11,7 +11,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import structlog
 
@@ -19,6 +19,7 @@ from connectors.site_tables import (
     CrawlCounts,
     KnownPage,
     delete_page,
+    fetch_crawl,
     load_known_pages,
     save_page,
     save_progress,
@@ -30,6 +31,7 @@ from schemas import topics
 from schemas.envelope import CloudEvent
 from schemas.sites import (
     LIMIT_FIELDS,
+    CrawlOutcome,
     SiteCrawlCompletedV1,
     SiteCrawlRequestedV1,
     SitePageFetchedV1,
@@ -258,6 +260,9 @@ def crawl_outcome(reason: str, counts: CrawlCounts) -> tuple[str, str]:
     return "completed", ""
 
 
+FINAL_CRAWL_STATUSES = frozenset(get_args(CrawlOutcome))
+
+
 async def handle_crawl_requested(event: CloudEvent, runtime: Runtime) -> None:
     assert runtime.pool is not None
     request = SiteCrawlRequestedV1.model_validate(event.data)
@@ -268,6 +273,12 @@ async def handle_crawl_requested(event: CloudEvent, runtime: Runtime) -> None:
         trace_id=event.trace_id,
     )
     async with runtime.pool.connection() as conn:
+        existing = await fetch_crawl(conn, event.tenantid, request.crawl_id)
+        # A final status is saved only after crawl-completed is published, so
+        # a second copy of the request (a retried POST, a replay) is done.
+        if existing is not None and existing["status"] in FINAL_CRAWL_STATUSES:
+            bound.info("crawl_already_finished", status=existing["status"])
+            return
         await start_crawl(
             conn,
             tenant_id=event.tenantid,

@@ -86,7 +86,9 @@ async def search_products_route(
             "narrow the query with filters instead of paging further",
         )
     filters = _filters(category, brand, price_min, price_max, in_stock, attribute)
-    query = q.strip()
+    # Postgres text cannot hold NUL, and a NUL separates words no more than a
+    # space does.
+    query = q.replace("\x00", " ").strip()
     shape = ProductQuery(
         text=query_text(query) if query else "",
         filters=filters,

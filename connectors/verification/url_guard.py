@@ -263,6 +263,14 @@ def _parse(text: str) -> httpx.URL:
         )
     if not parsed.raw_host:
         raise UrlRejectedError(text, "invalid_url", "it has no host")
+    # httpx accepts any number as a port, and connecting to one above 65535
+    # raises OverflowError instead of an HTTP error.
+    if parsed.port is not None and not 0 < parsed.port <= 65535:
+        raise UrlRejectedError(
+            text,
+            "invalid_url",
+            f"the port {parsed.port} is out of range; use a port from 1 to 65535",
+        )
     return parsed
 
 

@@ -2,6 +2,7 @@
 Postgres -> GET /v1/search/products, on a small catalog whose correct results
 are known in advance."""
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -462,6 +463,37 @@ def test_duplicate_product_in_batch(shop: httpx.Client) -> None:
     assert response.json()["detail"] == (
         "Product dup appears more than once in the request; send each product once"
     )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"title": "Kettle\u0000"}, "title contains a NUL character"),
+        ({"attributes": {"colour": "red\u0000"}}, "attributes contains a NUL"),
+        ({"stock": 2**31}, "less than or equal to 2147483647"),
+        ({"version": 2**63}, "less than or equal to 9223372036854775807"),
+        ({"price": float("inf")}, "finite number"),
+    ],
+)
+def test_unstorable_product_rejected(
+    shop: httpx.Client, change: dict, message: str
+) -> None:
+    product = {"product_id": "unstorable", "title": "Kettle", **change}
+    # json.dumps writes infinity as the token Infinity, which the API parses.
+    response = shop.post(
+        "/v1/catalog/products",
+        content=json.dumps(product),
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 422
+    assert message in response.text
+
+
+def test_query_with_nul_searches(shop: httpx.Client) -> None:
+    response = shop.get("/v1/search/products", params={"q": "red\x00kettle"})
+
+    assert response.status_code == 200
 
 
 def test_empty_batch(shop: httpx.Client) -> None:

@@ -13,8 +13,13 @@ import httpx
 import psycopg
 import pytest
 
+from schemas import topics
+from schemas.envelope import CloudEvent
+from schemas.sites import SiteCrawlRequestedV1
+from streams.app import APP_ID
 from tests.corpus import require_corpus, require_sites_corpus
 from tests.integration.helpers import wait_final
+from tests.integration.history_helpers import produce, wait_caught_up
 from tests.site_server import (
     ABOUT_PHRASE,
     GBK_TEXT,
@@ -131,6 +136,7 @@ def first_crawl(
         ({"url": "http://127.0.0.1/", "path_prefixes": ["docs"]}, 'start with "/"'),
         ({"url": "http://127.0.0.1/a/", "path_prefixes": ["/b/"]}, "lies outside"),
         ({"url": "http://127.0.0.1/", "allowed_domains": ["http://x"]}, "not a host"),
+        ({"url": "http://127.0.0.1:99999/"}, "port 99999 is out of range"),
     ],
 )
 def test_bad_request_rejected(api: httpx.Client, body: dict, fragment: str) -> None:
@@ -189,6 +195,36 @@ def test_linked_pdf_indexed(api: httpx.Client, first_crawl: dict[str, Any]) -> N
     assert len(reports) == 1
     final = wait_final(api, [reports[0]["document_id"]])
     assert final[reports[0]["document_id"]]["status"] == "indexed"
+
+
+def test_repeated_request_not_crawled_again(
+    stack: Stack, site_db: psycopg.Connection, first_crawl: dict[str, Any]
+) -> None:
+    crawl_id = first_crawl["crawl_id"]
+    before = site_db.execute(
+        "SELECT tenant_id, site_id, start_url, limits, finished_at "
+        "FROM site_crawls WHERE crawl_id = %s",
+        (crawl_id,),
+    ).fetchone()
+    tenant_id, site_id, start_url, limits, finished_at = before
+    copy = CloudEvent(
+        id=f"repeat-{crawl_id}",
+        type=topics.SITE_CRAWL_REQUESTED.event_type,
+        source="tests/sites",
+        subject=crawl_id,
+        tenantid=tenant_id,
+        data=SiteCrawlRequestedV1(
+            crawl_id=crawl_id, site_id=site_id, start_url=start_url, **limits
+        ).model_dump(mode="json"),
+    )
+
+    produce(stack, topics.SITE_CRAWL_REQUESTED.name, [(copy, int(time.time() * 1000))])
+    wait_caught_up(stack, APP_ID, [topics.SITE_CRAWL_REQUESTED.name], timeout=120)
+    after = site_db.execute(
+        "SELECT finished_at FROM site_crawls WHERE crawl_id = %s", (crawl_id,)
+    ).fetchone()
+
+    assert after[0] == finished_at
 
 
 def test_crawl_hidden_from_other_tenant(

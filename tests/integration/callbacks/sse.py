@@ -38,15 +38,35 @@ async def parse_events(lines: AsyncIterator[str]) -> AsyncIterator[SseEvent]:
         fields.setdefault(name, []).append(value.removeprefix(" "))
 
 
+def from_pipeline(event: SseEvent) -> bool:
+    """Tell whether Tidings itself published the event.
+
+    The worker runs the jobs of the requested events that these tests
+    publish, and its checked and completed events reach the stream too.
+    """
+    try:
+        source = event.json().get("source", "")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(source, str) and source.startswith("tidings/")
+
+
 class EventStream:
-    """An open `GET /v1/events` response, read event by event."""
+    """An open `GET /v1/events` response, read event by event. Events that
+    Tidings published are skipped, so a test sees the events it published."""
 
     def __init__(self, response: httpx.Response) -> None:
         self.response = response
         self._events = parse_events(response.aiter_lines())
 
+    async def _next_published(self) -> SseEvent:
+        while True:
+            event = await anext(self._events)
+            if not from_pipeline(event):
+                return event
+
     async def next(self, timeout: float = 30.0) -> SseEvent:
-        return await asyncio.wait_for(anext(self._events), timeout)
+        return await asyncio.wait_for(self._next_published(), timeout)
 
     async def take(self, count: int, timeout: float = 30.0) -> list[SseEvent]:
         return [await self.next(timeout) for _ in range(count)]

@@ -69,6 +69,17 @@ def post(
             {"subject": {"kind": "company", "name": "A"}, "colour": "red"},
             "Extra inputs",
         ),
+        (
+            {"subject": {"kind": "company", "name": "Acme\u0000 Ltd"}},
+            "name contains a NUL character",
+        ),
+        (
+            {
+                "subject": {"kind": "company", "name": "A"},
+                "callback_url": "http://127.0.0.1:99999/hook",
+            },
+            "port 99999 is out of range",
+        ),
     ],
 )
 def test_invalid_body_rejected(

@@ -124,6 +124,7 @@ async def test_rejection_message_names_fix() -> None:
         ("file:///etc/passwd", "scheme"),
         ("http://user:secret@shop.test/", "credentials"),
         ("http://[::1/", "invalid_url"),
+        ("http://shop.test:99999/hook", "invalid_url"),
     ],
 )
 async def test_url_rejected_without_lookup(url: str, reason: str) -> None:
