@@ -91,7 +91,13 @@ async def record_verification_event(
             await _upsert_check(conn, checks_table, event, payload)
             await _upsert_job(conn, jobs_table, event, _job_row(event, "running"))
         elif isinstance(payload, VerificationCompletedV1):
-            await _upsert_job(conn, jobs_table, event, _completed_row(event, payload))
+            await _upsert_job(
+                conn,
+                jobs_table,
+                event,
+                _completed_row(event, payload),
+                earliest=COMPLETION_COLUMNS,
+            )
 
 
 async def _insert_trail(
@@ -189,23 +195,44 @@ FILLED_ONCE_COLUMNS = (
 )
 
 
+# Columns of a completion. When a job has two completions (a test, or a
+# replay of another run), the earliest one wins, whichever is read first.
+COMPLETION_COLUMNS = (
+    "verdict",
+    "score",
+    "check_statuses",
+    "reasons",
+    "evidence",
+    "completed_at",
+)
+
+
+def _fill(name: str, overriding: tuple[str, ...], earliest: tuple[str, ...]) -> str:
+    if name in overriding:
+        return "{0} = COALESCE(EXCLUDED.{0}, j.{0})"
+    if name in earliest:
+        return (
+            "{0} = CASE WHEN j.completed_at IS NULL "
+            "OR EXCLUDED.completed_at < j.completed_at "
+            "THEN EXCLUDED.{0} ELSE j.{0} END"
+        )
+    return "{0} = COALESCE(j.{0}, EXCLUDED.{0})"
+
+
 async def _upsert_job(
     conn: AsyncConnection,
     table: str,
     event: CloudEvent,
     row: dict[str, Any],
     overriding: tuple[str, ...] = (),
+    earliest: tuple[str, ...] = (),
 ) -> None:
-    """Insert or merge a job row. Columns in `overriding` take this event's
-    value even when another event filled them first, so the result does not
-    depend on the order in which the topics are read."""
+    """Insert or merge a job row so that the result does not depend on the
+    order in which the topics are read. Columns in `overriding` take this
+    event's value, and columns in `earliest` the earliest completion's."""
     columns = list(row)
     fill = sql.SQL(", ").join(
-        sql.SQL(
-            "{0} = COALESCE(EXCLUDED.{0}, j.{0})"
-            if name in overriding
-            else "{0} = COALESCE(j.{0}, EXCLUDED.{0})"
-        ).format(sql.Identifier(name))
+        sql.SQL(_fill(name, overriding, earliest)).format(sql.Identifier(name))
         for name in FILLED_ONCE_COLUMNS
     )
     statement = sql.SQL(
