@@ -64,7 +64,7 @@ def pipeline_run(stack: test_stack.Stack, jobs: int) -> float:
                     {
                         "subject": {
                             "kind": "company",
-                            # Unique names, so no answer comes from the cache.
+                            # Unique names, so no result comes from the cache.
                             "name": f"Bench Co {uuid.uuid4().hex[:12]}",
                         },
                         "checks": CHECKS,

@@ -21,7 +21,7 @@ Priority = Literal["realtime", "batch"]
 # flagged: it found something (adverse news, a registry mismatch, a sanctions
 #   match, an unreachable or inconsistent website).
 # unavailable: the provider returned no usable result (circuit open, timeouts, 5xx,
-#   malformed answers after the retries).
+#   malformed responses after the retries).
 # skipped: the check cannot run for this subject, for example `website`
 #   without a known website.
 CheckStatus = Literal["clear", "flagged", "unavailable", "skipped"]

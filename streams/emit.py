@@ -20,7 +20,7 @@ async def emit(
 
     The event id derives from the cause, so reprocessing the cause after a
     crash publishes an event with the same id, which consumers de-duplicate.
-    A cause with several events of one type tells them apart by `id_parts`.
+    Several events of one type from one cause differ by `id_parts`.
     """
     assert runtime.producer is not None
     event = CloudEvent(

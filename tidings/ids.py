@@ -28,8 +28,8 @@ def site_id(tenant_id: str, start_url: str) -> str:
 
 
 def page_document_id(tenant_id: str, url: str) -> str:
-    """A crawled page is a document keyed by its canonical URL, so a re-crawl
-    updates the same document."""
+    """Return the document id of a crawled page, derived from its canonical
+    URL, so a re-crawl updates the same document."""
     digest = hashlib.sha256(f"{tenant_id}:page:{url}".encode()).hexdigest()
     return "doc_" + digest[:24]
 

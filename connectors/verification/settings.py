@@ -242,9 +242,9 @@ class VerificationSettings(BaseSettings):
     webhook_lease_margin_seconds: float = Field(
         default=60.0,
         gt=0,
-        description="A worker holds a due webhook attempt for twice the attempt "
-        "timeout plus this long; if it dies, another worker makes the attempt "
-        "again (same webhook id) after that, seconds.",
+        description="A worker leases a due webhook attempt for twice the attempt "
+        "timeout plus this long, seconds. If the worker dies, another one makes "
+        "the attempt again (same webhook id) when the lease ends.",
     )
     webhook_secret_grace_seconds: float = Field(
         default=86400.0,

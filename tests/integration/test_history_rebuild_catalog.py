@@ -241,11 +241,11 @@ def get_json_alone(
 def all_responses(run: CatalogRun) -> dict[tuple[str, str, str], dict[str, Any]]:
     """Return the responses to SEARCHES and RECOMMENDATIONS for the first tenant
     and to SEARCHES for the other."""
-    asked = [(run.tenant_id, run.api, SEARCHES + RECOMMENDATIONS)]
-    asked.append((run.other_tenant_id, run.other_api, SEARCHES))
+    requested = [(run.tenant_id, run.api, SEARCHES + RECOMMENDATIONS)]
+    requested.append((run.other_tenant_id, run.other_api, SEARCHES))
     return {
         (tenant, path, request_key(path, params)): get_json(client, path, params)
-        for tenant, client, requests in asked
+        for tenant, client, requests in requested
         for path, params in requests
     }
 

@@ -53,7 +53,7 @@ def from_pipeline(event: SseEvent) -> bool:
 
 class EventStream:
     """An open `GET /v1/events` response, read event by event. Events that
-    Tidings published are skipped, so a test sees the events it published."""
+    Tidings published are skipped, so a test reads only its own events."""
 
     def __init__(self, response: httpx.Response) -> None:
         self.response = response
