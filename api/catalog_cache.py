@@ -98,7 +98,7 @@ class CatalogCaches:
         self.results = ResultCache(settings.catalog_result_cache_size)
 
 
-def get_catalog_caches(request: Request) -> CatalogCaches:
+async def get_catalog_caches(request: Request) -> CatalogCaches:
     """Return the app's caches, created on first use."""
     state = request.app.state
     caches: CatalogCaches | None = getattr(state, "catalog_caches", None)

@@ -61,19 +61,25 @@ def window_for(limit: int, offset: int) -> int:
 # reading every match's full `search_text` made broad queries slow.
 # Description-only matches are ranked by `search_text` in PAGE_RELEVANCE, and
 # only when the main-field matches leave the window short.
-# Vector members, at most `window` rows, test the full match again, because
-# they may lack the query's terms.
+# Vector members, at most `window` rows, come from a second branch that keeps
+# those the full text does not match. Testing `product_id = ANY(...)` on every
+# text match instead scans the array once per row when Postgres runs the
+# statement on a cached generic plan.
 MATCHED_TEXT = """
 matched AS MATERIALIZED (
     SELECT p.product_id, p.brand, p.category_prefixes,
-           p.price::float8 AS price, p.updated_at,
-           CASE WHEN p.product_id = ANY(%(vector_members)s)
-                THEN p.search_text @@ q.tsq ELSE TRUE END AS text_hit,
+           p.price::float8 AS price, p.updated_at, TRUE AS text_hit,
            CASE WHEN p.rank_text @@ q.tsq
                 THEN ts_rank(p.rank_text, q.tsq) END AS main_rank
     FROM products p, websearch_to_tsquery('english', %(text)s) AS q(tsq)
-    WHERE {filters}
-      AND (p.search_text @@ q.tsq OR p.product_id = ANY(%(vector_members)s))
+    WHERE {filters} AND p.search_text @@ q.tsq
+    UNION ALL
+    SELECT p.product_id, p.brand, p.category_prefixes,
+           p.price::float8 AS price, p.updated_at, FALSE AS text_hit,
+           NULL::float4 AS main_rank
+    FROM products p, websearch_to_tsquery('english', %(text)s) AS q(tsq)
+    WHERE {filters} AND p.product_id = ANY(%(vector_members)s)
+      AND NOT p.search_text @@ q.tsq
 )"""
 
 MATCHED_BROWSE = """
@@ -153,13 +159,19 @@ page AS (
     LIMIT %(limit)s OFFSET %(offset)s
 )"""
 
+# Totals and the price range come from one pass over the matched rows.
+COUNTS = """
+counts AS MATERIALIZED (
+    SELECT count(*) AS total, count(*) FILTER (WHERE text_hit) AS text_count,
+           min(price) AS lo, max(price) AS hi
+    FROM matched
+)"""
+
 # The histogram's bucket width is 1, 2 or 5 times a power of ten, chosen to
-# give about ten buckets between the lowest and the highest price. The width
-# is computed once (MATERIALIZED), not again for every row.
+# give about ten buckets between the lowest and the highest price. Brands,
+# category prefixes and price buckets are then counted in one pass (GROUPING
+# SETS) instead of one scan each.
 FACET_PARTS = """
-spread AS MATERIALIZED (
-    SELECT min(price) AS lo, (max(price) - min(price)) / 10.0 AS raw FROM matched
-),
 step AS MATERIALIZED (
     SELECT CASE
         WHEN lo IS NULL THEN NULL
@@ -174,36 +186,43 @@ step AS MATERIALIZED (
     FROM (
         SELECT lo, raw,
                CASE WHEN raw > 0 THEN power(10.0, floor(log(raw))) END AS magnitude
-        FROM spread
+        FROM (SELECT lo, (hi - lo) / 10.0 AS raw FROM counts) r
     ) s
+),
+groups AS MATERIALIZED (
+    SELECT GROUPING(m.brand, m.category_prefixes, floor(m.price / s.width))
+               AS grouping,
+           m.brand, m.category_prefixes,
+           floor(m.price / s.width) AS bucket, s.width, count(*) AS n
+    FROM matched m, step s
+    GROUP BY GROUPING SETS (
+        (m.brand), (m.category_prefixes), (floor(m.price / s.width), s.width)
+    )
 ),
 facets AS (
     SELECT json_build_object(
         'brands', (
             SELECT coalesce(json_agg(json_build_object('value', brand, 'count', n)
                                      ORDER BY n DESC, brand), '[]')
-            FROM (SELECT brand, count(*) AS n FROM matched
-                  WHERE brand IS NOT NULL GROUP BY brand
+            FROM (SELECT brand, n FROM groups
+                  WHERE grouping = 3 AND brand IS NOT NULL
                   ORDER BY n DESC, brand LIMIT %(facet_values)s) b
         ),
         'categories', (
             SELECT coalesce(json_agg(json_build_object('value', c, 'count', n)
                                      ORDER BY n DESC, c), '[]')
-            FROM (SELECT c, sum(n) AS n
-                  FROM (SELECT category_prefixes, count(*) AS n FROM matched
-                        GROUP BY category_prefixes) paths,
-                       unnest(paths.category_prefixes) c
+            FROM (SELECT c, sum(g.n) AS n
+                  FROM groups g, unnest(g.category_prefixes) c
+                  WHERE g.grouping = 5
                   GROUP BY c ORDER BY n DESC, c LIMIT %(facet_values)s) g
         ),
         'price', (
             SELECT coalesce(json_agg(json_build_object(
                        'min', lower, 'max', lower + width, 'count', n)
                        ORDER BY lower), '[]')
-            FROM (SELECT round((b.bucket * s.width)::numeric, 6)::float8 AS lower,
-                         s.width, b.n
-                  FROM (SELECT floor(m.price / s.width) AS bucket, count(*) AS n
-                        FROM matched m, step s WHERE m.price IS NOT NULL
-                        GROUP BY 1) b, step s) h
+            FROM (SELECT round((bucket * width)::numeric, 6)::float8 AS lower,
+                         width, n
+                  FROM groups WHERE grouping = 6 AND bucket IS NOT NULL) h
         )
     ) AS facets
 )"""
@@ -212,12 +231,11 @@ NO_FACETS = """
 facets AS (SELECT NULL::json AS facets)"""
 
 RESULT = """
-SELECT (SELECT count(*) FROM matched) AS total,
-       (SELECT count(*) FROM matched WHERE text_hit) AS text_count,
-       f.facets,
+SELECT c.total, c.text_count, f.facets,
        h.product_id, h.title, h.description, h.brand, h.category_path,
        h.price, h.currency, h.stock, h.image_url, h.score, h.matched_by
-FROM facets f
+FROM counts c
+CROSS JOIN facets f
 LEFT JOIN (
     SELECT pg.position, p.product_id, p.title, p.description, p.brand,
            p.category_path, p.price::float8 AS price, p.currency, p.stock,
@@ -237,7 +255,7 @@ def search_sql(query: ProductQuery, tenant_id: str) -> tuple[sql.Composed, dict]
         page = PAGE_RELEVANCE
     else:
         page = PAGE_SORTED.replace("{order}", SORT_ORDERS[query.sort])
-    parts = [matched, page, FACET_PARTS if query.facets else NO_FACETS]
+    parts = [matched, page, COUNTS, FACET_PARTS if query.facets else NO_FACETS]
     template = "WITH " + ",".join(parts) + RESULT
     return sql.SQL(template).format(filters=filters), params
 

@@ -159,8 +159,10 @@ class Settings(BaseSettings):
         description="How often a worker looks for tenants that need an HNSW "
         "index, seconds.",
     )
+    # 100 kept recall@10 at 0.977 (0.992 with filters) on the 100,000-product
+    # benchmark and walks in about 60% of the time that 200 takes.
     catalog_hnsw_ef_search: int = Field(
-        default=200,
+        default=100,
         ge=10,
         le=1000,
         description="hnsw.ef_search for per-tenant vector indexes (recall vs speed).",
