@@ -122,11 +122,13 @@ def search_sql(tenant_id: str, vector_index: str | None, vector: bool) -> sql.Co
     return sql.SQL(_SEARCH).format(semantic=semantic)
 
 
-async def use_chunk_index(conn: AsyncConnection, vector_index: str | None) -> None:
+async def use_chunk_index(
+    conn: AsyncConnection, vector_index: str | None, walk: int
+) -> None:
     """Set the HNSW walk's length for this transaction, when it walks an index."""
     if vector_index is not None:
         await conn.execute(
-            sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(HNSW_EF_SEARCH))
+            sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(walk))
         )
 
 
@@ -138,14 +140,15 @@ async def nearest_chunks(
     Must run inside a transaction, which scopes the `hnsw.ef_search` setting.
     """
     vector_index = await read_chunk_index(conn, tenant_id)
-    await use_chunk_index(conn, vector_index)
+    walk = max(HNSW_EF_SEARCH, k)
+    await use_chunk_index(conn, vector_index, walk)
     cursor = await conn.execute(
         nearest_chunks_sql(tenant_id, vector_index),
         {
             "tenant": tenant_id,
             "embedding": embedding,
             "candidates": k,
-            "walk": max(HNSW_EF_SEARCH, k),
+            "walk": walk,
         },
     )
     return [(row[0], float(row[1])) for row in await cursor.fetchall()]
@@ -168,7 +171,7 @@ async def search_documents(
     vector_index = None
     if embedding is not None:
         vector_index = await read_chunk_index(conn, tenant_id)
-        await use_chunk_index(conn, vector_index)
+        await use_chunk_index(conn, vector_index, HNSW_EF_SEARCH)
     statement = search_sql(tenant_id, vector_index, vector=embedding is not None)
     async with conn.cursor(row_factory=dict_row) as cursor:
         await cursor.execute(

@@ -42,7 +42,8 @@ ORDER BY count(*) DESC
 
 @dataclass(frozen=True)
 class TenantIndexes:
-    """Where the per-tenant indexes of one table live and how they are built."""
+    """The table, state table, lock and HNSW parameters of one table's
+    per-tenant indexes."""
 
     table: str
     column: str  # the vector column

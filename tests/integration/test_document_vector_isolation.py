@@ -2,9 +2,9 @@
 
 The test stack gives a tenant with more than 1000 chunks its own partial
 HNSW index. A large tenant's chunks lie closer to the query than any of a
-small tenant's, so one shared HNSW walk followed by a tenant filter would
-fill its candidate list with the large tenant's rows and leave the small
-tenant with few or none. Both tenants must get their full top-k.
+small tenant's. One shared HNSW walk followed by a tenant filter would fill
+its candidate list with the large tenant's rows, so the small tenant would
+get few chunks or none. Both tenants must get their full top-k.
 
 The chunks are written straight into Postgres with synthetic embeddings
 around the query's own embedding, which makes the nearest neighbours known

@@ -57,8 +57,8 @@ def chunk_count(db: psycopg.Connection, tenant_id: str, document_id: str) -> int
 def site(
     stack: Stack, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
-    """Crawl a local site as a fresh tenant, crawl it again after an edit and
-    again after deleting a page; wait until the workers are idle."""
+    """Crawl a local site as a fresh tenant three times: first, after an edit
+    and after deleting a page. Then wait until the workers are idle."""
     require_corpus()
     root = tmp_path_factory.mktemp("rebuilt-site")
     routes = build_site(root)

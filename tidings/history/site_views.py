@@ -31,9 +31,9 @@ log = structlog.get_logger(__name__)
 SITE_CRAWLS_TABLE = TableSpec(
     name="site_crawls",
     key=("crawl_id",),
-    # NOTE: started_at and finished_at are not compared. The crawl stage
-    # sets them from its clock, and no event carries them; the rebuild takes
-    # the times of the crawl's first and last events instead.
+    # NOTE: started_at and finished_at are not compared, because the crawl
+    # stage sets them from its clock and no event carries them. The rebuild
+    # takes the times of the crawl's first and last events instead.
     columns=(
         "tenant_id",
         "site_id",
