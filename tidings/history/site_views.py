@@ -32,8 +32,8 @@ SITE_CRAWLS_TABLE = TableSpec(
     name="site_crawls",
     key=("crawl_id",),
     # NOTE: started_at and finished_at are not compared, because the crawl
-    # stage sets them from its clock and no event carries them. The rebuild
-    # takes the times of the crawl's first and last events instead.
+    # stage sets them to Postgres' now() and no event carries them. The
+    # rebuild takes the times of the crawl's first and last events instead.
     columns=(
         "tenant_id",
         "site_id",
@@ -55,8 +55,8 @@ SITE_CRAWLS_TABLE = TableSpec(
 SITE_PAGES_TABLE = TableSpec(
     name="site_pages",
     key=("tenant_id", "document_id"),
-    # NOTE: fetched_at is not compared, for the same reason: the stage saves
-    # the page just after it publishes the page's event, at its own time.
+    # NOTE: fetched_at is not compared either, because the stage saves the
+    # page with now() just after it publishes the page's event.
     columns=(
         "site_id",
         "url",
