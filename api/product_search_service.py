@@ -19,8 +19,8 @@ from api.deps import Services
 from api.highlight import highlight, snippet
 from api.product_search import ProductQuery, SearchPage, search_page, window_for
 from api.typo import correct_query
+from api.unknown_tokens import unknown_token_share
 from api.vector_search import CatalogState, nearest_products, read_catalog_state
-from connectors.embedder import Embedder
 from tidings.catalog_text import fold, query_terms, query_text
 
 # The typo fallback runs when full-text search matches fewer products.
@@ -29,15 +29,6 @@ TYPO_FALLBACK_BELOW = 3
 MAX_UNKNOWN_TOKEN_SHARE = 0.5
 
 CachesDep = Annotated[CatalogCaches, Depends(get_catalog_caches)]
-
-
-def unknown_token_share(embedder: Embedder, text: str) -> float:
-    """Return the share of the text's tokens that the model's vocabulary lacks."""
-    tokenizer = embedder.model.tokenizer
-    tokens = tokenizer.tokenize(text)
-    if not tokens:
-        return 1.0
-    return sum(token == tokenizer.unk_token for token in tokens) / len(tokens)
 
 
 async def embed_query(

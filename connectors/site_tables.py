@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
+
+from schemas.envelope import CloudEvent
+from schemas.sites import LIMIT_FIELDS, SiteCrawlRequestedV1
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,19 @@ class CrawlCounts:
         return dict(self.failed or {})
 
 
+def crawl_row(event: CloudEvent, request: SiteCrawlRequestedV1) -> dict[str, Any]:
+    """Return the columns of a crawl's row that its request event sets."""
+    return {
+        "tenant_id": event.tenantid,
+        "crawl_id": request.crawl_id,
+        "site_id": request.site_id,
+        "start_url": request.start_url,
+        "limits": request.model_dump(include=set(LIMIT_FIELDS)),
+        "created_at": event.time,
+        "trace_id": event.trace_id,
+    }
+
+
 async def insert_crawl(
     conn: AsyncConnection,
     *,
@@ -52,12 +68,17 @@ async def insert_crawl(
     limits: dict[str, Any],
     created_at: datetime,
     trace_id: str | None,
+    table: str = "site_crawls",
 ) -> None:
+    """Insert the crawl as requested, unless it exists. The table name is a
+    parameter so that a rebuild can fill a shadow table."""
     await conn.execute(
-        "INSERT INTO site_crawls (crawl_id, tenant_id, site_id, start_url, limits, "
-        " status, created_at, trace_id) "
-        "VALUES (%s, %s, %s, %s, %s, 'requested', %s, %s) "
-        "ON CONFLICT (crawl_id) DO NOTHING",
+        sql.SQL(
+            "INSERT INTO {} (crawl_id, tenant_id, site_id, start_url, limits, "
+            " status, created_at, trace_id) "
+            "VALUES (%s, %s, %s, %s, %s, 'requested', %s, %s) "
+            "ON CONFLICT (crawl_id) DO NOTHING"
+        ).format(sql.Identifier(table)),
         (crawl_id, tenant_id, site_id, start_url, Jsonb(limits), created_at, trace_id),
     )
 
@@ -141,20 +162,28 @@ async def save_page(
     page: KnownPage,
     title: str,
     changed: bool,
+    fetched_at: datetime | None = None,
+    table: str = "site_pages",
 ) -> None:
+    """Upsert the page as this crawl saw it. `fetched_at` defaults to now; a
+    rebuild passes the event's time and a shadow table's name."""
     await conn.execute(
-        "INSERT INTO site_pages (tenant_id, document_id, site_id, url, title, "
-        " content_sha256, version, text_uri, last_crawl_id, changed_crawl_id, "
-        " fetched_at) "
-        "VALUES (%(tenant)s, %(doc)s, %(site)s, %(url)s, %(title)s, %(sha)s, "
-        " %(version)s, %(uri)s, %(crawl)s, %(crawl)s, now()) "
-        "ON CONFLICT (tenant_id, document_id) DO UPDATE SET "
-        " site_id = EXCLUDED.site_id, url = EXCLUDED.url, title = EXCLUDED.title, "
-        " content_sha256 = EXCLUDED.content_sha256, version = EXCLUDED.version, "
-        " text_uri = EXCLUDED.text_uri, last_crawl_id = EXCLUDED.last_crawl_id, "
-        " changed_crawl_id = CASE WHEN %(changed)s THEN EXCLUDED.changed_crawl_id "
-        "  ELSE site_pages.changed_crawl_id END, "
-        " fetched_at = EXCLUDED.fetched_at",
+        sql.SQL(
+            "INSERT INTO {table} AS p (tenant_id, document_id, site_id, url, "
+            " title, content_sha256, version, text_uri, last_crawl_id, "
+            " changed_crawl_id, fetched_at) "
+            "VALUES (%(tenant)s, %(doc)s, %(site)s, %(url)s, %(title)s, %(sha)s, "
+            " %(version)s, %(uri)s, %(crawl)s, %(crawl)s, "
+            " COALESCE(%(fetched_at)s, now())) "
+            "ON CONFLICT (tenant_id, document_id) DO UPDATE SET "
+            " site_id = EXCLUDED.site_id, url = EXCLUDED.url, "
+            " title = EXCLUDED.title, content_sha256 = EXCLUDED.content_sha256, "
+            " version = EXCLUDED.version, text_uri = EXCLUDED.text_uri, "
+            " last_crawl_id = EXCLUDED.last_crawl_id, "
+            " changed_crawl_id = CASE WHEN %(changed)s "
+            "  THEN EXCLUDED.changed_crawl_id ELSE p.changed_crawl_id END, "
+            " fetched_at = EXCLUDED.fetched_at"
+        ).format(table=sql.Identifier(table)),
         {
             "tenant": tenant_id,
             "doc": page.document_id,
@@ -166,6 +195,7 @@ async def save_page(
             "uri": page.text_uri,
             "crawl": crawl_id,
             "changed": changed,
+            "fetched_at": fetched_at,
         },
     )
 

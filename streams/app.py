@@ -17,6 +17,7 @@ import structlog
 from schemas import topics
 from streams.callbacks import add_callback_agents
 from streams.catalog_agents import add_catalog_agents
+from streams.chunk_indexes import add_chunk_index_timer
 from streams.fair import FairDispatcher, tenant_of
 from streams.index import handle_parsed
 from streams.parse import handle_uploaded
@@ -113,6 +114,7 @@ def create_app(settings: Settings) -> faust.App:
     add_callback_agents(app, runtime, channel, consume)
     add_site_agents(app, runtime, channel, consume)
     add_verification_agents(app, runtime, channel, consume)
+    add_chunk_index_timer(app, runtime)
 
     started_at = datetime.now(UTC)
 

@@ -18,6 +18,7 @@ import structlog
 from connectors.site_tables import (
     CrawlCounts,
     KnownPage,
+    crawl_row,
     delete_page,
     fetch_crawl,
     load_known_pages,
@@ -30,7 +31,6 @@ from connectors.sites.runner import CrawlProcessError, run_crawl
 from schemas import topics
 from schemas.envelope import CloudEvent
 from schemas.sites import (
-    LIMIT_FIELDS,
     CrawlOutcome,
     SiteCrawlCompletedV1,
     SiteCrawlRequestedV1,
@@ -279,16 +279,7 @@ async def handle_crawl_requested(event: CloudEvent, runtime: Runtime) -> None:
         if existing is not None and existing["status"] in FINAL_CRAWL_STATUSES:
             bound.info("crawl_already_finished", status=existing["status"])
             return
-        await start_crawl(
-            conn,
-            tenant_id=event.tenantid,
-            crawl_id=request.crawl_id,
-            site_id=request.site_id,
-            start_url=request.start_url,
-            limits=request.model_dump(include=set(LIMIT_FIELDS)),
-            created_at=event.time,
-            trace_id=event.trace_id,
-        )
+        await start_crawl(conn, **crawl_row(event, request))
         known = await load_known_pages(conn, event.tenantid, request.site_id)
     bound.info("crawl_started", start_url=request.start_url, known_pages=len(known))
 

@@ -40,6 +40,8 @@ TEST_ENV = {
     "TIDINGS_LOG_LEVEL": "INFO",
     # A tenant above 300 products gets its own HNSW index within seconds.
     "TIDINGS_CATALOG_EXACT_SCAN_MAX_ROWS": "300",
+    # Small enough that the vector isolation test gives a tenant an index.
+    "TIDINGS_SEARCH_EXACT_SCAN_MAX_CHUNKS": "1000",
     "TIDINGS_CATALOG_INDEX_CHECK_SECONDS": "2",
     # Webhook receivers run on 127.0.0.1, and the retry schedule is seconds
     # instead of hours.

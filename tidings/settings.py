@@ -143,6 +143,12 @@ class Settings(BaseSettings):
         description="Cosine similarity a document chunk needs to match a query "
         "by its embedding alone.",
     )
+    search_exact_scan_max_chunks: int = Field(
+        default=10000,
+        ge=0,
+        description="Tenants with at most this many document chunks get exact "
+        "vector search; larger ones get their own HNSW index.",
+    )
 
     catalog_max_batch: int = Field(
         default=5000, ge=1, description="Most products one catalog request may carry."
@@ -156,8 +162,8 @@ class Settings(BaseSettings):
     catalog_index_check_seconds: float = Field(
         default=30.0,
         gt=0,
-        description="How often a worker looks for tenants that need an HNSW "
-        "index, seconds.",
+        description="How often a worker looks for tenants whose products or "
+        "document chunks need an HNSW index, seconds.",
     )
     # 100 kept recall@10 at 0.977 (0.992 with filters) on the 100,000-product
     # benchmark and walks in about 60% of the time that 200 takes.

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Query
 from api.deps import ServicesDep, TenantDep
 from api.document_search import search_documents
 from api.models import DocumentHit, DocumentSearchResults
+from api.unknown_tokens import mostly_unknown
 
 router = APIRouter(prefix="/v1/search", tags=["search"])
 
@@ -22,14 +23,20 @@ async def search_documents_route(
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> DocumentSearchResults:
     """Hybrid search over the caller's indexed documents: full-text and vector
-    similarity fused by reciprocal rank fusion. Each hit names its page."""
+    similarity fused by reciprocal rank fusion. Each hit names its page.
+    A query whose words the embedding model mostly does not know, such as
+    most Chinese text, is matched by full text only."""
     query = q.replace("\x00", " ").strip()
     if not query:
         raise HTTPException(
             422, detail="Query parameter q is empty; pass words to search for"
         )
 
-    embedding = (await asyncio.to_thread(services.embedder.encode, [query]))[0]
+    # The embedding of a query whose tokens the model mostly lacks (most
+    # Chinese characters, for all-MiniLM-L6-v2) would find arbitrary chunks.
+    embedding = None
+    if not mostly_unknown(services.embedder, query):
+        embedding = (await asyncio.to_thread(services.embedder.encode, [query]))[0]
     async with services.pool.connection() as conn:
         async with conn.transaction():
             rows = await search_documents(

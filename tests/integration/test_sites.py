@@ -20,6 +20,7 @@ from streams.app import APP_ID
 from tests.corpus import require_corpus, require_sites_corpus
 from tests.integration.helpers import wait_final
 from tests.integration.history_helpers import produce, wait_caught_up
+from tests.integration.site_helpers import start_crawl, wait_settled
 from tests.site_server import (
     ABOUT_PHRASE,
     GBK_TEXT,
@@ -38,25 +39,6 @@ from tests.stack import REPO_ROOT, Stack
 pytestmark = pytest.mark.integration
 
 EDITED_PHRASE = "Tidings harbour pilots repaint the breakwater beacon each spring"
-
-
-def wait_settled(api: httpx.Client, crawl_id: str, timeout: float = 300) -> dict:
-    """Poll the crawl until it ended and its changed pages are indexed."""
-    deadline = time.monotonic() + timeout
-    state: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        state = api.get(f"/v1/sites/{crawl_id}").json()
-        ended = state["status"] in ("completed", "partial", "failed")
-        if ended and state["indexed"] + state["not_indexed"] >= state["changed"]:
-            return state
-        time.sleep(0.5)
-    raise AssertionError(f"crawl {crawl_id} did not settle: {state}")
-
-
-def start_crawl(api: httpx.Client, url: str, **limits: Any) -> dict[str, Any]:
-    response = api.post("/v1/sites", json={"url": url, "delay_seconds": 0, **limits})
-    assert response.status_code == 202, response.text
-    return response.json()
 
 
 def page_rows(db: psycopg.Connection, site_id: str) -> dict[str, dict[str, Any]]:

@@ -8,11 +8,12 @@ use, only with the shadow tables' names.
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 import psycopg
 import structlog
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from pydantic import ValidationError
 
 from connectors.document_tables import (
@@ -30,6 +31,8 @@ from connectors.webhook_deliveries import record_attempt, schedule_delivery
 from schemas import topics
 from schemas.envelope import CloudEvent
 from schemas.events import DocumentParsedV1
+from schemas.sites import SitePageRemovedV1
+from streams.chunk_indexes import CHUNK_INDEX_LOCK_ID
 from streams.index import build_chunk_rows
 from tidings.settings import Settings
 
@@ -126,13 +129,46 @@ DOCUMENT_CHUNKS_TABLE = TableSpec(
 )
 
 
-class DocumentsBuilder:
-    """The status stage's writes: `documents` and their `document_events`."""
+def page_removal(event: CloudEvent) -> tuple[tuple[str, str], datetime] | None:
+    """Return (tenant id, document id) and time of a site.page-removed event,
+    or None for any other event."""
+    if event.type != topics.SITE_PAGE_REMOVED.event_type:
+        return None
+    removed = SitePageRemovedV1.model_validate(event.data)
+    return (event.tenantid, removed.document_id), event.time
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+
+# The site page stage deletes a removed page's document row. A row that got
+# events after the removal belongs to the page's return and stays.
+DELETE_REMOVED_DOCUMENT_SQL = """
+DELETE FROM {documents} d
+WHERE d.tenant_id = %(tenant)s AND d.document_id = %(document)s
+  AND NOT EXISTS (
+    SELECT 1 FROM {events} e
+    WHERE e.tenant_id = d.tenant_id AND e.document_id = d.document_id
+      AND e.time > %(removed_at)s
+  )
+"""
+
+
+@dataclass
+class DocumentsBuilder:
+    """The status stage's writes: `documents` and their `document_events`,
+    and the site page stage's deletes of removed pages' documents.
+
+    Removals are applied after each pass over the topics, because they come
+    from another topic than the document events they undo.
+    """
+
+    settings: Settings
+    removals: dict[tuple[str, str], datetime] = field(default_factory=dict)
 
     async def apply(self, conn: AsyncConnection, event: CloudEvent) -> None:
+        removal = page_removal(event)
+        if removal is not None:
+            key, time = removal
+            self.removals[key] = max(time, self.removals.get(key, time))
+            return
         await record_document_event(
             conn,
             event,
@@ -141,32 +177,73 @@ class DocumentsBuilder:
         )
 
     async def finish(self, conn: AsyncConnection) -> None:
-        return None
+        # NOTE: a page that returns after its removal keeps the row that all
+        # its events built, so created_at and attempt can still show the
+        # events from before the removal, which the live row dropped.
+        statement = sql.SQL(DELETE_REMOVED_DOCUMENT_SQL).format(
+            documents=sql.Identifier(DOCUMENTS_TABLE.shadow),
+            events=sql.Identifier(DOCUMENT_EVENTS_TABLE.shadow),
+        )
+        for (tenant_id, document_id), removed_at in self.removals.items():
+            await conn.execute(
+                statement,
+                {
+                    "tenant": tenant_id,
+                    "document": document_id,
+                    "removed_at": removed_at,
+                },
+            )
 
 
 @dataclass
 class DocumentChunksBuilder:
-    """The index stage's writes: chunks and embeddings of each parsed document.
+    """The index stage's writes: chunks and embeddings of each parsed document,
+    and the site page stage's deletes of removed pages' chunks.
 
     For each document, the newest `document.parsed` event whose page text
     yields chunks wins, as in the live stage: a later attempt replaces the
     chunks, and an attempt without text or object leaves the earlier ones.
-    Only that event's text is chunked and embedded.
+    Only that event's text is chunked and embedded. A `site.page-removed`
+    event deletes the page's chunks, so only parsed events after the page's
+    latest removal count. The two topics' relative order is not kept, so the
+    event times decide what came after.
     """
 
     settings: Settings
     store: ObjectStore | None = None
     embedder: Embedder | None = None
     pending: dict[tuple[str, str], list[CloudEvent]] = field(default_factory=dict)
+    removals: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    # Removals read in the current pass, whose chunks are deleted at finish.
+    new_removals: set[tuple[str, str]] = field(default_factory=set)
     missing_objects: int = 0
 
     async def apply(self, conn: AsyncConnection, event: CloudEvent) -> None:
+        removal = page_removal(event)
+        if removal is not None:
+            key, time = removal
+            self.removals[key] = max(time, self.removals.get(key, time))
+            self.new_removals.add(key)
+            return
         if event.type != topics.DOCUMENT_PARSED.event_type:
             return
         parsed = DocumentParsedV1.model_validate(event.data)
         self.pending.setdefault((event.tenantid, parsed.document_id), []).append(event)
 
     async def finish(self, conn: AsyncConnection) -> None:
+        for tenant_id, document_id in self.new_removals:
+            await conn.execute(
+                sql.SQL(
+                    "DELETE FROM {} WHERE tenant_id = %s AND document_id = %s"
+                ).format(sql.Identifier(DOCUMENT_CHUNKS_TABLE.shadow)),
+                (tenant_id, document_id),
+            )
+        self.new_removals = set()
+        for key, events in list(self.pending.items()):
+            removed_at = self.removals.get(key)
+            if removed_at is not None:
+                self.pending[key] = [e for e in events if e.time > removed_at]
+        self.pending = {key: events for key, events in self.pending.items() if events}
         if not self.pending:
             return
         if self.store is None:
@@ -312,6 +389,29 @@ class VerificationJobsBuilder:
         return None
 
 
+# The API searches through the index that document_chunk_state names.
+# Forgetting an index that the new table lacks sends that tenant to an exact
+# scan until the chunk index timer builds the index again.
+FORGET_MISSING_CHUNK_INDEXES_SQL = """
+UPDATE document_chunk_state s SET vector_index = NULL, updated_at = now()
+WHERE s.vector_index IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM pg_indexes i
+    WHERE i.schemaname = current_schema() AND i.tablename = 'document_chunks'
+      AND i.indexname = s.vector_index
+)
+"""
+
+
+async def forget_missing_chunk_indexes(conn: AsyncConnection) -> None:
+    """Forget recorded chunk indexes that the swapped-in table lacks.
+
+    Runs inside the swap's transaction, after the rename.
+    """
+    cursor = await conn.execute(FORGET_MISSING_CHUNK_INDEXES_SQL)
+    if cursor.rowcount:
+        log.warning("chunk_indexes_forgotten", tenants=cursor.rowcount)
+
+
 DOCUMENT_TOPICS = (
     topics.DOCUMENT_UPLOADED,
     topics.DOCUMENT_PARSED,
@@ -324,18 +424,24 @@ VIEWS: dict[str, View] = {
     "documents": View(
         name="documents",
         description="Documents and their event trail, from the four document "
-        "topics (what the status stage writes).",
-        topics=DOCUMENT_TOPICS,
+        "topics, less the pages that site.page-removed removed (what the status "
+        "and site page stages write).",
+        topics=(*DOCUMENT_TOPICS, topics.SITE_PAGE_REMOVED),
         tables=(DOCUMENTS_TABLE, DOCUMENT_EVENTS_TABLE),
         builder=DocumentsBuilder,
     ),
     "document_chunks": View(
         name="document_chunks",
         description="Chunks and embeddings, from document.parsed events and the "
-        "page text in the object store (what the index stage writes).",
-        topics=(topics.DOCUMENT_PARSED,),
+        "page text in the object store, less the pages that site.page-removed "
+        "removed (what the index and site page stages write).",
+        topics=(topics.DOCUMENT_PARSED, topics.SITE_PAGE_REMOVED),
         tables=(DOCUMENT_CHUNKS_TABLE,),
         builder=DocumentChunksBuilder,
+        # The chunk index timer takes this lock too, so it builds no index on
+        # the live table that the shadow table would lack.
+        lock_id=CHUNK_INDEX_LOCK_ID,
+        after_swap=forget_missing_chunk_indexes,
     ),
     "webhook_deliveries": View(
         name="webhook_deliveries",
@@ -387,9 +493,13 @@ def register_view(view: View) -> None:
 
 def load_views() -> dict[str, View]:
     """Return every view, the catalog's views included."""
-    # Imported here because catalog_views imports this module.
-    from tidings.history import catalog_views
+    # Imported here because those modules import this one.
+    from tidings.history import catalog_views, site_views
 
-    for view in (catalog_views.PRODUCTS_VIEW, catalog_views.RECOMMENDATIONS_VIEW):
+    for view in (
+        catalog_views.PRODUCTS_VIEW,
+        catalog_views.RECOMMENDATIONS_VIEW,
+        site_views.SITES_VIEW,
+    ):
         VIEWS.setdefault(view.name, view)
     return VIEWS

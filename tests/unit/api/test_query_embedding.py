@@ -2,7 +2,11 @@
 
 from types import SimpleNamespace
 
-from api.product_search_service import MAX_UNKNOWN_TOKEN_SHARE, unknown_token_share
+from api.unknown_tokens import (
+    MAX_UNKNOWN_TOKEN_SHARE,
+    mostly_unknown,
+    unknown_token_share,
+)
 
 
 class CharacterTokenizer:
@@ -30,3 +34,9 @@ def test_chinese_query_is_unknown() -> None:
 
 def test_empty_query_counts_as_unknown() -> None:
     assert unknown_token_share(EMBEDDER, " ") == 1.0  # type: ignore[arg-type]
+
+
+def test_mostly_unknown_mixed_query() -> None:
+    """Two known letters against three unknown characters: text only."""
+    assert mostly_unknown(EMBEDDER, "ab 羊毛被")  # type: ignore[arg-type]
+    assert not mostly_unknown(EMBEDDER, "abc 羊毛")  # type: ignore[arg-type]

@@ -1,0 +1,63 @@
+"""Chinese queries over a tenant's English and Chinese documents.
+
+all-MiniLM-L6-v2, the default embedding model, turns most Chinese characters
+into [UNK]. The embedding of such a query lands near arbitrary English
+chunks: with the vector part, "自由文化" matched every chunk of the English
+LaTeX sample at a cosine similarity of about 0.41. Such queries must be
+matched by full text only.
+"""
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.corpus import require_corpus
+from tests.integration.helpers import pdf_path, upload, wait_final
+from tests.stack import Stack, fresh_tenant
+
+pytestmark = pytest.mark.integration
+
+CHINESE_PDF = "pypdf__issue-914-xmp-data.pdf"
+ENGLISH_PDFS = ("samplefiles__pdflatex-4-pages.pdf", "samplefiles__multicolumn.pdf")
+
+
+@pytest.fixture(scope="module")
+def api(stack: Stack) -> Iterator[httpx.Client]:
+    """A fresh tenant that owns one Chinese and two English PDFs."""
+    require_corpus()
+    with fresh_tenant(stack, "zh") as client:
+        ids = []
+        for name in (CHINESE_PDF, *ENGLISH_PDFS):
+            response = upload(client, pdf_path(name))
+            assert response.status_code == 202, response.text
+            ids.append(response.json()["document_id"])
+        states = wait_final(client, ids)
+        assert {states[i]["status"] for i in ids} == {"indexed"}, states
+        yield client
+
+
+def search(api: httpx.Client, query: str) -> list[dict]:
+    response = api.get("/v1/search/documents", params={"q": query, "limit": 50})
+    assert response.status_code == 200, response.text
+    hits: list[dict] = response.json()["hits"]
+    return hits
+
+
+def test_chinese_query_finds_only_chinese_text(api: httpx.Client) -> None:
+    hits = search(api, "商品名称")
+
+    assert hits
+    assert {hit["filename"] for hit in hits} == {CHINESE_PDF}
+    assert all(hit["matched_by"] == ["text"] for hit in hits)
+
+
+def test_unmatched_chinese_query_finds_nothing(api: httpx.Client) -> None:
+    """No document contains the words, so no hit may come from the vector part."""
+    assert search(api, "自由文化") == []
+
+
+def test_english_query_keeps_vector_part(api: httpx.Client) -> None:
+    hits = search(api, "printed sample text without any meaning")
+
+    assert any("vector" in hit["matched_by"] for hit in hits)
