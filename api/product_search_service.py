@@ -19,14 +19,12 @@ from api.deps import Services
 from api.highlight import highlight, snippet
 from api.product_search import ProductQuery, SearchPage, search_page, window_for
 from api.typo import correct_query
-from api.unknown_tokens import unknown_token_share
+from api.unknown_tokens import mostly_unknown
 from api.vector_search import CatalogState, nearest_products, read_catalog_state
 from tidings.catalog_text import fold, query_terms, query_text
 
 # The typo fallback runs when full-text search matches fewer products.
 TYPO_FALLBACK_BELOW = 3
-# Above this share of unknown tokens a query is searched by full text only.
-MAX_UNKNOWN_TOKEN_SHARE = 0.5
 
 CachesDep = Annotated[CatalogCaches, Depends(get_catalog_caches)]
 
@@ -45,7 +43,7 @@ async def embed_query(
     if cached is not None:
         return cached if cached.size else None
     embedder = services.embedder
-    if unknown_token_share(embedder, folded) > MAX_UNKNOWN_TOKEN_SHARE:
+    if mostly_unknown(embedder, folded):
         caches.embeddings.put(folded, np.zeros(0, dtype=np.float32))
         return None
     vectors = await asyncio.to_thread(embedder.encode, [folded])

@@ -45,11 +45,8 @@ from psycopg_pool import AsyncConnectionPool  # noqa: E402
 
 from api.product_filters import ProductFilters  # noqa: E402
 from api.product_search import ProductQuery, search_page  # noqa: E402
-from api.product_search_service import (  # noqa: E402
-    MAX_UNKNOWN_TOKEN_SHARE,
-    _run_search,
-    unknown_token_share,
-)
+from api.product_search_service import _run_search  # noqa: E402
+from api.unknown_tokens import mostly_unknown  # noqa: E402
 from api.vector_search import (  # noqa: E402
     nearest_products,
     nearest_sql,
@@ -184,7 +181,7 @@ def embed_queries(embedder: Embedder, queries: list[str]) -> list[np.ndarray | N
     folded = [fold(query) for query in queries]
     vectors = embedder.encode(folded)
     return [
-        None if unknown_token_share(embedder, text) > MAX_UNKNOWN_TOKEN_SHARE else v
+        None if mostly_unknown(embedder, text) else v
         for text, v in zip(folded, vectors, strict=True)
     ]
 
