@@ -6,7 +6,6 @@ search never returns a cached result of an older catalog. Seeing a newer version
 also evicts the tenant's older entries at once.
 """
 
-import asyncio
 from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Generic, TypeVar
@@ -97,8 +96,6 @@ class CatalogCaches:
             settings.catalog_embedding_cache_size
         )
         self.results = ResultCache(settings.catalog_result_cache_size)
-        limit = settings.catalog_search_concurrency
-        self.search_slots = asyncio.Semaphore(limit) if limit else None
 
 
 async def get_catalog_caches(request: Request) -> CatalogCaches:

@@ -115,12 +115,9 @@ async def search_products(
     if isinstance(cached, ProductSearchResults):
         return cached
 
-    search = _run_search(services, tenant_id, state, query, embedding, shape)
-    if caches.search_slots is None:
-        page, corrected = await search
-    else:
-        async with caches.search_slots:
-            page, corrected = await search
+    page, corrected = await _run_search(
+        services, tenant_id, state, query, embedding, shape
+    )
     terms = query_terms(corrected or query) if query else []
     results = ProductSearchResults(
         query=query,

@@ -180,12 +180,6 @@ class Settings(BaseSettings):
         description="Cosine similarity a product needs to match a query by its "
         "embedding alone.",
     )
-    catalog_search_concurrency: int = Field(
-        default=0,
-        ge=0,
-        description="Product searches that run their SQL at once per API "
-        "process; the others wait in turn. 0 lets every search run at once.",
-    )
     catalog_result_cache_size: int = Field(
         default=2000, ge=0, description="Search results cached per API process."
     )
