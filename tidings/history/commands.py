@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import click
+import psycopg
 import typer
 from rich import box
 from rich.console import Console
@@ -326,6 +327,14 @@ def rebuild_command(
             )
     except (HistoryError, ConnectorError, RuntimeError) as exc:
         _fail(str(exc))
+    except psycopg.OperationalError as exc:
+        # The swap runs in one transaction, so the live tables are either
+        # untouched or fully swapped.
+        _fail(
+            f"Postgres failed during the rebuild of {view}: {exc}. The live "
+            "tables are either unchanged or fully rebuilt; check that Postgres "
+            "is running and run the command again"
+        )
 
     table = Table("table", "live rows", "rebuilt rows", "differences")
     for part in report.tables:
