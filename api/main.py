@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.types import Scope
 
 from api.access_log import AccessLog
+from api.body_guard import BodyGuard, BodyLimit, KeyCheck
 from api.deps import Services, lookup_tenant
 from api.event_hub import EventHub
 from api.routes import (
@@ -23,7 +24,7 @@ from api.routes import (
     webhooks,
 )
 from api.routes.catalog_routers import CATALOG_ROUTERS
-from api.upload_guard import KeyCheck, UploadGuard
+from api.routes.documents import MULTIPART_OVERHEAD
 from api.validation_errors import validation_error_response
 from connectors.embedder import Embedder
 from connectors.kafka_producer import EventProducer
@@ -99,11 +100,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         return check
 
+    upload_limit = BodyLimit(
+        max_bytes=settings.max_upload_bytes,
+        margin=MULTIPART_OVERHEAD,
+        detail=f"File is larger than the limit of {settings.max_upload_bytes} "
+        "bytes (setting TIDINGS_MAX_UPLOAD_BYTES); split it or raise the limit",
+    )
+    request_limit = BodyLimit(
+        max_bytes=settings.max_request_bytes,
+        margin=0,
+        detail=f"Request body is larger than the limit of "
+        f"{settings.max_request_bytes} bytes (setting TIDINGS_MAX_REQUEST_BYTES); "
+        "send smaller batches or raise the limit",
+    )
+
+    def body_limit(path: str) -> BodyLimit:
+        return upload_limit if path.startswith("/v1/documents") else request_limit
+
     app.add_middleware(
-        UploadGuard,
-        prefixes=("/v1/documents",),
-        max_body_bytes=lambda: settings.max_upload_bytes,
-        key_is_valid=key_check,
+        BodyGuard, prefix="/v1/", body_limit=body_limit, key_is_valid=key_check
     )
     # Added last, so it runs first and times the whole request.
     app.add_middleware(AccessLog)

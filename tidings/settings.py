@@ -95,6 +95,12 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=100 * 1024 * 1024, ge=1, description="Largest accepted upload, bytes."
     )
+    max_request_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=1,
+        description="Largest accepted JSON request body, bytes (a catalog batch "
+        "of a few thousand products is a few MB).",
+    )
     max_pdf_pages: int = Field(
         default=5000, ge=1, description="PDFs that declare more pages fail."
     )

@@ -1,20 +1,33 @@
-"""ASGI middleware that checks uploads before their body is read.
+"""ASGI middleware that checks requests with a body before the body is read.
 
-FastAPI parses a multipart body (spooling it to a temporary file) before any
-dependency runs, so the API key and the size limit would otherwise be checked
-only after the whole upload arrived. This guard rejects a missing or unknown
-key and an oversized body while the client is still sending.
+FastAPI reads a request's body (spooling a multipart upload to a temporary
+file, holding JSON in memory) before any dependency runs, so the API key and
+a size limit would otherwise be checked only after the whole body arrived.
+This guard rejects a missing or unknown key before the body is read, which
+also keeps uvicorn from sending `100 Continue`, and an oversized
+body while the client is still sending.
 """
 
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 KeyCheck = Callable[[str], Awaitable[bool]]
 
-# Room for the multipart boundaries and part headers around the file.
-MULTIPART_OVERHEAD = 64 * 1024
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+@dataclass(frozen=True)
+class BodyLimit:
+    """The largest body a path accepts, and how to word a rejection."""
+
+    max_bytes: int
+    # The margin lets a multipart upload's boundaries and part headers pass
+    # around a file of exactly `max_bytes`.
+    margin: int
+    detail: str
 
 
 async def _send_json(
@@ -43,27 +56,27 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-class UploadGuard:
-    """Guard POST requests under `prefixes` that carry a body."""
+class BodyGuard:
+    """Guard POST, PUT and PATCH requests under `prefix`."""
 
     def __init__(
         self,
         app: ASGIApp,
         *,
-        prefixes: tuple[str, ...],
-        max_body_bytes: Callable[[], int],
+        prefix: str,
+        body_limit: Callable[[str], BodyLimit],
         key_is_valid: Callable[[Scope], KeyCheck | None],
     ) -> None:
         self.app = app
-        self.prefixes = prefixes
-        self.max_body_bytes = max_body_bytes
+        self.prefix = prefix
+        self.body_limit = body_limit
         self.key_is_valid = key_is_valid
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         guarded = (
             scope["type"] == "http"
-            and scope["method"] == "POST"
-            and scope["path"].startswith(self.prefixes)
+            and scope["method"] in BODY_METHODS
+            and scope["path"].startswith(self.prefix)
         )
         if not guarded:
             await self.app(scope, receive, send)
@@ -86,10 +99,11 @@ class UploadGuard:
             )
             return
 
-        limit = self.max_body_bytes() + MULTIPART_OVERHEAD
+        body_limit = self.body_limit(scope["path"])
+        limit = body_limit.max_bytes + body_limit.margin
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _send_json(send, 413, _too_large_detail(self.max_body_bytes()))
+            await _send_json(send, 413, body_limit.detail)
             return
 
         received = 0
@@ -106,7 +120,7 @@ class UploadGuard:
                 # Respond now and tell the app the client went away, so it
                 # stops reading. Whatever it sends afterwards is dropped.
                 rejected = True
-                await _send_json(send, 413, _too_large_detail(self.max_body_bytes()))
+                await _send_json(send, 413, body_limit.detail)
                 return {"type": "http.disconnect"}
             return message
 
@@ -119,10 +133,3 @@ class UploadGuard:
         except Exception:
             if not rejected:
                 raise
-
-
-def _too_large_detail(limit: int) -> str:
-    return (
-        f"File is larger than the limit of {limit} bytes "
-        "(setting TIDINGS_MAX_UPLOAD_BYTES); split it or raise the limit"
-    )
