@@ -12,6 +12,7 @@ One statement does all of it, so the matched rows are read once: their
 search text is the largest part of the work.
 """
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,7 +62,7 @@ def window_for(limit: int, offset: int) -> int:
 # reading every match's full `search_text` made broad queries slow.
 # Description-only matches are ranked by `search_text` in PAGE_RELEVANCE, and
 # only when the main-field matches leave the window short.
-# Vector members, at most `window` rows, come from a second branch that keeps
+# Vector hits, at most `window` rows, come from a second branch that keeps
 # those the full text does not match. Testing `product_id = ANY(...)` on every
 # text match instead scans the array once per row when Postgres runs the
 # statement on a cached generic plan.
@@ -78,9 +79,22 @@ matched AS MATERIALIZED (
            p.price::float8 AS price, p.updated_at, FALSE AS text_hit,
            NULL::float4 AS main_rank
     FROM products p, websearch_to_tsquery('english', %(text)s) AS q(tsq)
-    WHERE {filters} AND p.product_id = ANY(%(vector_members)s)
-      AND NOT p.search_text @@ q.tsq
+    WHERE {filters} AND p.product_id = ANY(%(vector_ids)s)
+      AND NOT p.search_text @@ q.tsq{exclusion}
 )"""
+
+# A word or phrase the query excludes ("-word", '-"two words"') also keeps
+# out products that only the vector search found.
+EXCLUSION = """
+      AND NOT p.search_text @@ websearch_to_tsquery('english', %(excluded)s)"""
+_EXCLUDED = re.compile(r'(?:^|\s)-("[^"]+"|[^\s"]+)')
+
+
+def excluded_text(text: str) -> str:
+    """Return the words and phrases that a websearch query excludes, joined by
+    "or", or "" when it excludes none."""
+    return " or ".join(match.group(1) for match in _EXCLUDED.finditer(text))
+
 
 MATCHED_BROWSE = """
 matched AS MATERIALIZED (
@@ -151,7 +165,7 @@ page AS (
     SELECT m.product_id, 0.0::float8 AS score,
            array_remove(ARRAY[
                CASE WHEN m.text_hit THEN 'text' END,
-               CASE WHEN m.product_id = ANY(%(vector_members)s) THEN 'vector' END
+               CASE WHEN m.product_id = ANY(%(vector_ids)s) THEN 'vector' END
            ], NULL) AS matched_by,
            row_number() OVER (ORDER BY {order}) AS position
     FROM matched m
@@ -251,6 +265,10 @@ def search_sql(query: ProductQuery, tenant_id: str) -> tuple[sql.Composed, dict]
     """Return the search statement and its filter parameters."""
     filters, params = query.filters.where(tenant_id)
     matched = MATCHED_TEXT if query.text else MATCHED_BROWSE
+    excluded = excluded_text(query.text)
+    matched = matched.replace("{exclusion}", EXCLUSION if excluded else "")
+    if excluded:
+        params["excluded"] = excluded
     if query.text and query.sort == "relevance":
         page = PAGE_RELEVANCE
     else:
@@ -268,14 +286,15 @@ async def search_page(
     min_similarity: float,
 ) -> SearchPage:
     """Run the search statement for one query."""
+    # Only products that reach the similarity take part, so a product is
+    # labelled as matched by vector in every sort order alike.
     members = [pid for pid, similarity in vector if similarity >= min_similarity]
     statement, filter_params = search_sql(query, tenant_id)
     params: dict[str, Any] = {
         **filter_params,
         "text": query.text,
         "window": window_for(query.limit, query.offset),
-        "vector_ids": [pid for pid, _ in vector],
-        "vector_members": members,
+        "vector_ids": members,
         "rrf_k": RRF_K,
         "limit": query.limit,
         "offset": query.offset,

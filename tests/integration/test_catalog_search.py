@@ -215,6 +215,24 @@ def test_vector_match_without_shared_words(shop: httpx.Client) -> None:
     assert vector_hits[0]["product_id"] in {"hoodie-1", "hoodie-2"}
 
 
+def test_excluded_word_drops_vector_hits(shop: httpx.Client) -> None:
+    body = search(shop, q="hoodie -wool", limit=20)
+    found = {hit["product_id"] for hit in body["hits"]}
+
+    assert "hoodie-1" not in found
+    assert "hoodie-2" in found
+
+
+@pytest.mark.parametrize("query", ["-wool", "hoodie", "sweatshirt"])
+def test_matched_by_same_in_every_sort(shop: httpx.Client, query: str) -> None:
+    by_relevance = search(shop, q=query, limit=20)
+    by_price = search(shop, q=query, limit=20, sort="price_asc")
+    relevance_labels = {h["product_id"]: h["matched_by"] for h in by_relevance["hits"]}
+    price_labels = {h["product_id"]: h["matched_by"] for h in by_price["hits"]}
+
+    assert relevance_labels == price_labels
+
+
 def test_highlight_marks_query_terms(shop: httpx.Client) -> None:
     hit = search(shop, q="hoodie warm")["hits"][0]
 
