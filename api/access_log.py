@@ -6,6 +6,7 @@ pass through unbuffered. The tenant id comes from `scope["state"]`, where the
 authentication dependency records it.
 """
 
+import re
 import time
 
 import structlog
@@ -17,6 +18,15 @@ log = structlog.get_logger("api.access")
 
 # Probes run every few seconds and would drown the requests that matter.
 QUIET_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable(text: str) -> str:
+    """Return the text with control characters escaped, so that a NUL or a
+    newline in a request path cannot split or garble the log."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group(0)):02x}", text)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -52,7 +62,7 @@ class AccessLog:
                 log.info(
                     "http_request",
                     method=scope["method"],
-                    path=scope["path"],
+                    path=_printable(scope["path"]),
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 1),
                     tenant_id=state.get("tenant_id"),

@@ -66,3 +66,10 @@ async def test_access_log_records_server_error() -> None:
 
 async def test_access_log_skips_probes() -> None:
     assert await get("/healthz") == []
+
+
+async def test_access_log_escapes_control_characters() -> None:
+    [entry] = await get("/v1/missing%00line%0Abreak")
+
+    assert entry["path"] == "/v1/missing\\x00line\\x0abreak"
+    assert entry["status"] == 404
