@@ -127,3 +127,18 @@ def test_catalog_import_skip_invalid(
     assert "skipped 1 invalid rows" in result.stderr
     assert stored
     assert stored_version(api, f"{prefix}-b") is None
+
+
+def test_verify_invalid_options_readable(stack: Stack) -> None:
+    result = _tidings(
+        stack, "verify", "--name", "Acme", "--kind", "corp", "--check", "credit"
+    )
+    lines = result.stderr.splitlines()
+
+    assert result.returncode == 1
+    assert (
+        "error: invalid --kind 'corp': Input should be 'company', 'person' or "
+        "'merchant'" in lines
+    )
+    assert any(line.startswith("error: invalid --check 'credit'") for line in lines)
+    assert "'loc'" not in result.stderr
