@@ -142,3 +142,16 @@ def test_verify_invalid_options_readable(stack: Stack) -> None:
     )
     assert any(line.startswith("error: invalid --check 'credit'") for line in lines)
     assert "'loc'" not in result.stderr
+
+
+def test_ingest_encrypted_hint_names_option(stack: Stack, tmp_path: Path) -> None:
+    # New bytes, so that no other test has retried this document already.
+    path = tmp_path / "locked.pdf"
+    path.write_bytes(pdf_path("pdfminer__rc4-40.pdf").read_bytes() + b"\n% cli\n")
+
+    result = _tidings(stack, "ingest", str(path))
+    line = next(line for line in result.stdout.splitlines() if "locked.pdf" in line)
+
+    assert line.startswith("locked.pdf: failed (encrypted:")
+    assert "upload it again with the --password option" in line
+    assert "`password` field" not in line
