@@ -119,20 +119,21 @@ def test_concurrent_retries_get_one_attempt(api: httpx.Client) -> None:
 
 
 def test_concurrent_identical_uploads_publish_once(
-    stack: Stack, api: httpx.Client
+    stack: Stack, other_tenant_api: httpx.Client
 ) -> None:
-    # A trailing comment makes new bytes, so the document is new to the tenant.
+    # A fresh tenant keeps the copy out of other tests' document searches, and
+    # a trailing comment makes bytes that no earlier run uploaded.
     data = pdf_path("pypdf__crazyones.pdf").read_bytes()
     data += f"\n% {uuid.uuid4().hex}\n".encode()
 
     def send(_: int) -> httpx.Response:
-        return upload_bytes(api, "same.pdf", data)
+        return upload_bytes(other_tenant_api, "same.pdf", data)
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         responses = list(pool.map(send, range(6)))
     document_ids = {response.json()["document_id"] for response in responses}
     document_id = document_ids.pop()
-    wait_final(api, [document_id])
+    wait_final(other_tenant_api, [document_id])
 
     assert count_records(stack, topics.DOCUMENT_UPLOADED.name, document_id) == 1
     assert sorted(r.status_code for r in responses) == [200] * 5 + [202]
