@@ -206,6 +206,21 @@ async def list_documents(
         return await cursor.fetchall()
 
 
+async def lock_document(
+    conn: AsyncConnection, tenant_id: str, document_id: str
+) -> None:
+    """Hold a transaction-scoped advisory lock on one document.
+
+    Requests that take it wait for each other until the holder's transaction
+    ends, so only the first of several concurrent uploads of the same bytes
+    publishes an event, and the others find its row.
+    """
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+        (f"document\x1f{tenant_id}\x1f{document_id}",),
+    )
+
+
 async def claim_retry(
     conn: AsyncConnection, tenant_id: str, document_id: str, attempt: int
 ) -> bool:
@@ -223,25 +238,3 @@ async def claim_retry(
         (tenant_id, document_id, attempt),
     )
     return cursor.rowcount == 1
-
-
-async def release_retry(
-    conn: AsyncConnection, tenant_id: str, previous: dict[str, Any]
-) -> None:
-    """Undo `claim_retry` when the retry event could not be published."""
-    await conn.execute(
-        "UPDATE documents SET attempt = %s, status = %s, reason = %s, detail = %s, "
-        " status_time = %s, status_rank = %s "
-        "WHERE tenant_id = %s AND document_id = %s AND attempt = %s",
-        (
-            previous["attempt"],
-            previous["status"],
-            previous["reason"],
-            previous["detail"],
-            previous["status_time"],
-            previous["status_rank"],
-            tenant_id,
-            previous["document_id"],
-            previous["attempt"] + 1,
-        ),
-    )

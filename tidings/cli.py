@@ -112,6 +112,17 @@ def tenants_create(name: str) -> None:
     print(key)
 
 
+def cli_detail(reason: str | None, detail: str | None) -> str | None:
+    """Return a failure detail with the API's form field named as the CLI option.
+
+    The parse stage writes one detail for every client, and it names the
+    `password` form field of the API.
+    """
+    if reason != "encrypted" or detail is None:
+        return detail
+    return detail.replace("the `password` field", "the --password option")
+
+
 @app.command()
 def ingest(
     files: Annotated[
@@ -160,7 +171,8 @@ def ingest(
         document = latest.get(document_id, {"status": "unknown"})
         state = document["status"]
         reason = (
-            f" ({document['reason']}: {document['detail']})"
+            f" ({document['reason']}: "
+            f"{cli_detail(document['reason'], document['detail'])})"
             if document.get("reason")
             else ""
         )

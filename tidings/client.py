@@ -12,7 +12,56 @@ FINAL_STATUSES = frozenset({"indexed", "failed", "no_text"})
 
 
 class ClientError(RuntimeError):
-    """The API rejected a request or could not be reached."""
+    """The API rejected a request or could not be reached.
+
+    `status` and `detail` are the HTTP status and the response's `detail`,
+    when the API responded.
+    """
+
+    def __init__(
+        self, message: str, status: int | None = None, detail: Any = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.detail = detail
+
+
+MAX_SHOWN_VALUE = 60
+
+
+def shorten(value: Any, limit: int = MAX_SHOWN_VALUE) -> str:
+    """Return the value's repr, cut to `limit` characters."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return text[: limit - 3] + "..."
+
+
+def error_message(error: dict[str, Any]) -> str:
+    """Return the message of one pydantic error without pydantic's prefix."""
+    return str(error.get("msg", "invalid")).removeprefix("Value error, ")
+
+
+def describe_validation_error(error: dict[str, Any]) -> str:
+    """Return one line for one entry of a 422 `detail` list: field, value, message.
+
+    The location drops its leading "body" or "query", so the field reads as
+    the request names it.
+    """
+    location = [str(part) for part in error.get("loc", [])]
+    if location and location[0] in ("body", "query", "path", "header"):
+        location = location[1:]
+    field = ".".join(location) or "request"
+    message = error_message(error)
+    if error.get("type") == "missing" or "input" not in error:
+        return f"{field}: {message}"
+    return f"{field} {shorten(error['input'])}: {message}"
+
+
+def _error_text(detail: Any) -> str:
+    if isinstance(detail, list) and all(isinstance(item, dict) for item in detail):
+        return "; ".join(describe_validation_error(item) for item in detail)
+    return str(detail)
 
 
 def resolve_api_key(settings: Settings) -> str:
@@ -42,7 +91,11 @@ class TidingsClient:
                 detail = response.json().get("detail", response.text)
             except ValueError:
                 detail = response.text
-            raise ClientError(f"HTTP {response.status_code}: {detail}")
+            raise ClientError(
+                f"HTTP {response.status_code}: {_error_text(detail)}",
+                response.status_code,
+                detail,
+            )
         body: dict[str, Any] = response.json()
         return body
 

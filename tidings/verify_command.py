@@ -7,16 +7,52 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from tidings.client import ClientError, TidingsClient
+from tidings.client import ClientError, TidingsClient, error_message, shorten
 from tidings.settings import get_settings
 
 console = Console(soft_wrap=True, highlight=False)
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)
 
+# The option that sets each request field, so that a 422 names the option.
+OPTION_FOR_FIELD = {
+    "subject.name": "--name",
+    "subject.kind": "--kind",
+    "subject.website": "--website",
+    "subject.registration_number": "--registration-number",
+    "subject.country": "--country",
+    "checks": "--check",
+    "priority": "--priority",
+}
 POLL_SECONDS = 0.5
 # Exit status when the job is still running at --timeout, as in `ingest`.
 PENDING_EXIT = 2
+
+
+def request_problems(detail: Any) -> list[str]:
+    """Return one line per entry of a 422 `detail` list, naming the option.
+
+    Returns an empty list when the detail is not a list of validation errors.
+    """
+    if not isinstance(detail, list):
+        return []
+    lines = []
+    for error in detail:
+        if not isinstance(error, dict):
+            return []
+        location = [str(part) for part in error.get("loc", [])]
+        if location[:1] == ["body"]:
+            location = location[1:]
+        # A list item's index ("checks.1") is dropped to find the option.
+        path = ".".join(part for part in location if not part.isdigit())
+        name = OPTION_FOR_FIELD.get(path, path or "request")
+        if error.get("type") == "missing" or "input" not in error:
+            lines.append(f"invalid {name}: {error_message(error)}")
+        else:
+            value = shorten(error["input"])
+            lines.append(f"invalid {name} {value}: {error_message(error)}")
+    return lines
 
 
 def _print_event(event: dict[str, Any]) -> None:
@@ -112,7 +148,9 @@ def register(app: typer.Typer) -> None:
             errors.print(f"job {accepted['job_id']} {accepted['status']}")
             job = follow_job(client, accepted["job_id"], timeout)
         except ClientError as exc:
-            errors.print(f"[red]error:[/red] {exc}")
+            problems = request_problems(exc.detail) if exc.status == 422 else []
+            for line in problems or [str(exc)]:
+                errors.print(f"[red]error:[/red] {escape(line)}", highlight=False)
             raise typer.Exit(1) from exc
 
         if job is None:

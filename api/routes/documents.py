@@ -18,6 +18,7 @@ from fastapi import (
     status,
 )
 from fastapi.responses import JSONResponse
+from psycopg import AsyncConnection
 
 from api.deps import ServicesDep, TenantDep
 from api.models import DocumentAccepted, DocumentList, DocumentPublic
@@ -26,8 +27,8 @@ from connectors.document_tables import (
     claim_retry,
     fetch_document,
     list_documents,
+    lock_document,
     record_document_event,
-    release_retry,
 )
 from connectors.kafka_producer import KafkaUnavailableError
 from connectors.pdf import PdfError, sniff_pdf
@@ -80,6 +81,7 @@ def _clean_filename(name: str | None) -> str:
 
 async def _publish_upload(
     services: ServicesDep,
+    conn: AsyncConnection,
     tenant_id: str,
     payload: DocumentUploadedV1,
     request_id: str | None,
@@ -112,8 +114,7 @@ async def _publish_upload(
 
     # The status stage writes the same row from the event. Writing it here
     # too lets the caller read the document as soon as it gets the response.
-    async with services.pool.connection() as conn:
-        await record_document_event(conn, event)
+    await record_document_event(conn, event)
     log.info(
         "document_accepted",
         tenant_id=tenant_id,
@@ -125,12 +126,11 @@ async def _publish_upload(
 
 
 async def _claim_retry(
-    services: ServicesDep, tenant_id: str, existing: dict[str, Any]
+    conn: AsyncConnection, tenant_id: str, existing: dict[str, Any]
 ) -> int:
-    async with services.pool.connection() as conn:
-        claimed = await claim_retry(
-            conn, tenant_id, existing["document_id"], existing["attempt"]
-        )
+    claimed = await claim_retry(
+        conn, tenant_id, existing["document_id"], existing["attempt"]
+    )
     if not claimed:
         raise HTTPException(
             409,
@@ -140,22 +140,31 @@ async def _claim_retry(
     return int(existing["attempt"]) + 1
 
 
-async def _publish_or_release(
+async def _store_upload(
     services: ServicesDep,
     tenant_id: str,
-    payload: DocumentUploadedV1,
-    request_id: str | None,
-    traceparent: str | None,
-    existing: dict[str, Any] | None,
-) -> None:
-    """Publish the upload event; on failure give back a claimed retry."""
-    try:
-        await _publish_upload(services, tenant_id, payload, request_id, traceparent)
-    except HTTPException:
-        if existing is not None:
-            async with services.pool.connection() as conn:
-                await release_retry(conn, tenant_id, existing)
-        raise
+    doc_id: str,
+    file: UploadFile,
+    data: bytes,
+    sha256: str,
+    attempt: int,
+    password: str | None,
+) -> DocumentUploadedV1:
+    """Write the file to the object store and describe it for the event."""
+    object_key = f"tenants/{tenant_id}/documents/{doc_id}/source.pdf"
+    object_uri = await services.store.put(object_key, data)
+    return DocumentUploadedV1(
+        document_id=doc_id,
+        filename=_clean_filename(file.filename),
+        content_type=file.content_type or "application/pdf",
+        size_bytes=len(data),
+        sha256=sha256,
+        object_uri=object_uri,
+        attempt=attempt,
+        encrypted_password=encrypt_secret(services.fernet, password)
+        if password
+        else None,
+    )
 
 
 def _accepted(
@@ -210,43 +219,36 @@ async def create_document(
         code = 422 if exc.reason == "empty" else status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
         raise HTTPException(code, detail=exc.detail) from exc
 
+    tenant_id = tenant.tenant_id
     sha256 = hashlib.sha256(data).hexdigest()
-    doc_id = document_id(tenant.tenant_id, sha256)
-    async with services.pool.connection() as conn:
-        existing = await fetch_document(conn, tenant.tenant_id, doc_id)
+    doc_id = document_id(tenant_id, sha256)
+    # The lookup, the retry claim and the publish share one transaction.
+    # Concurrent uploads of the same bytes wait for each other at the lock,
+    # and a failed publish rolls back a claimed retry.
+    async with services.pool.connection() as conn, conn.transaction():
+        await lock_document(conn, tenant_id, doc_id)
+        existing = await fetch_document(conn, tenant_id, doc_id)
 
-    attempt = 1
-    if existing is not None:
-        retry = password is not None and existing["status"] in ("failed", "no_text")
-        if not retry:
-            return _accepted(
-                request,
-                doc_id,
-                existing["attempt"],
-                True,
-                existing["status"],
-                status.HTTP_200_OK,
-            )
-        attempt = await _claim_retry(services, tenant.tenant_id, existing)
+        attempt = 1
+        if existing is not None:
+            failed = existing["status"] in ("failed", "no_text")
+            if password is None or not failed:
+                return _accepted(
+                    request,
+                    doc_id,
+                    existing["attempt"],
+                    True,
+                    existing["status"],
+                    status.HTTP_200_OK,
+                )
+            attempt = await _claim_retry(conn, tenant_id, existing)
 
-    filename = _clean_filename(file.filename)
-    object_key = f"tenants/{tenant.tenant_id}/documents/{doc_id}/source.pdf"
-    object_uri = await services.store.put(object_key, data)
-    payload = DocumentUploadedV1(
-        document_id=doc_id,
-        filename=filename,
-        content_type=file.content_type or "application/pdf",
-        size_bytes=len(data),
-        sha256=sha256,
-        object_uri=object_uri,
-        attempt=attempt,
-        encrypted_password=encrypt_secret(services.fernet, password)
-        if password
-        else None,
-    )
-    await _publish_or_release(
-        services, tenant.tenant_id, payload, idempotency_key, traceparent, existing
-    )
+        payload = await _store_upload(
+            services, tenant_id, doc_id, file, data, sha256, attempt, password
+        )
+        await _publish_upload(
+            services, conn, tenant_id, payload, idempotency_key, traceparent
+        )
     return _accepted(
         request,
         doc_id,
@@ -270,33 +272,33 @@ async def retry_document(
 ) -> JSONResponse:
     """Process a document that ended `failed` or `no_text` again, for example
     with the password of an encrypted PDF."""
-    async with services.pool.connection() as conn:
-        existing = await fetch_document(conn, tenant.tenant_id, document_id)
-    if existing is None:
-        raise HTTPException(404, detail=f"Document {document_id} not found")
-    if existing["status"] not in FINAL_STATUSES - {"indexed"}:
-        raise HTTPException(
-            409,
-            detail=f"Document {document_id} is {existing['status']}; only a failed "
-            "or no_text document can be retried",
-        )
+    tenant_id = tenant.tenant_id
+    async with services.pool.connection() as conn, conn.transaction():
+        await lock_document(conn, tenant_id, document_id)
+        existing = await fetch_document(conn, tenant_id, document_id)
+        if existing is None:
+            raise HTTPException(404, detail=f"Document {document_id} not found")
+        if existing["status"] not in FINAL_STATUSES - {"indexed"}:
+            raise HTTPException(
+                409,
+                detail=f"Document {document_id} is {existing['status']}; only a "
+                "failed or no_text document can be retried",
+            )
 
-    attempt = await _claim_retry(services, tenant.tenant_id, existing)
-    payload = DocumentUploadedV1(
-        document_id=document_id,
-        filename=existing["filename"],
-        content_type=existing["content_type"],
-        size_bytes=existing["size_bytes"],
-        sha256=existing["sha256"],
-        object_uri=existing["object_uri"],
-        attempt=attempt,
-        encrypted_password=encrypt_secret(services.fernet, password)
-        if password
-        else None,
-    )
-    await _publish_or_release(
-        services, tenant.tenant_id, payload, None, traceparent, existing
-    )
+        attempt = await _claim_retry(conn, tenant_id, existing)
+        payload = DocumentUploadedV1(
+            document_id=document_id,
+            filename=existing["filename"],
+            content_type=existing["content_type"],
+            size_bytes=existing["size_bytes"],
+            sha256=existing["sha256"],
+            object_uri=existing["object_uri"],
+            attempt=attempt,
+            encrypted_password=encrypt_secret(services.fernet, password)
+            if password
+            else None,
+        )
+        await _publish_upload(services, conn, tenant_id, payload, None, traceparent)
     return _accepted(request, document_id, attempt, True, "uploaded", 202)
 
 

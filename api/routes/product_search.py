@@ -2,13 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
 from api.catalog_models import ProductSearchResults, ProductSort
 from api.deps import ServicesDep, TenantDep
 from api.product_filters import FilterError, ProductFilters, parse_attribute_filters
 from api.product_search import MAX_WINDOW, ProductQuery
 from api.product_search_service import CachesDep, search_products
+from api.query_params import reject_unknown_query_params
 from tidings.catalog_text import query_text
 
 router = APIRouter(prefix="/v1/search", tags=["search"])
@@ -42,7 +43,11 @@ def _filters(
     )
 
 
-@router.get("/products", response_model=ProductSearchResults)
+@router.get(
+    "/products",
+    response_model=ProductSearchResults,
+    dependencies=[Depends(reject_unknown_query_params)],
+)
 async def search_products_route(
     services: ServicesDep,
     tenant: TenantDep,

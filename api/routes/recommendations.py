@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
 from api.catalog_models import PRODUCT_ID_PATTERN, Recommendation, Recommendations
 from api.deps import ServicesDep, TenantDep
+from api.query_params import reject_unknown_query_params
 from api.recommendations import (
     product_embeddings,
     product_summaries,
@@ -38,7 +39,11 @@ def _subject(
     return given[0]
 
 
-@router.get("/recommendations", response_model=Recommendations)
+@router.get(
+    "/recommendations",
+    response_model=Recommendations,
+    dependencies=[Depends(reject_unknown_query_params)],
+)
 async def read_recommendations(
     services: ServicesDep,
     tenant: TenantDep,

@@ -3,17 +3,22 @@
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
 from api.deps import ServicesDep, TenantDep
 from api.document_search import search_documents
 from api.models import DocumentHit, DocumentSearchResults
+from api.query_params import reject_unknown_query_params
 from api.unknown_tokens import mostly_unknown
 
 router = APIRouter(prefix="/v1/search", tags=["search"])
 
 
-@router.get("/documents", response_model=DocumentSearchResults)
+@router.get(
+    "/documents",
+    response_model=DocumentSearchResults,
+    dependencies=[Depends(reject_unknown_query_params)],
+)
 async def search_documents_route(
     services: ServicesDep,
     tenant: TenantDep,

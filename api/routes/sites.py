@@ -1,11 +1,12 @@
 """Website crawls: start one, read its progress."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import structlog
 from fastapi import APIRouter, Header, HTTPException, Path, Request, status
+from psycopg import AsyncConnection
 
 from api.deps import ServicesDep, TenantDep
 from api.site_models import CrawlAccepted, CrawlPublic, SiteCreate
@@ -56,6 +57,20 @@ def _check_limits(services: ServicesDep, body: SiteCreate) -> None:
         )
 
 
+def _check_same_request(
+    existing: dict[str, Any], payload: SiteCrawlRequestedV1, key: str
+) -> None:
+    """Raise 422 when a reused Idempotency-Key comes with another URL or limits."""
+    limits = payload.model_dump(mode="json", include=set(LIMIT_FIELDS))
+    if existing["start_url"] == payload.start_url and existing["limits"] == limits:
+        return
+    raise _unprocessable(
+        f"Idempotency-Key {key!r} was already used for crawl {existing['crawl_id']} "
+        "with a different url or limits; send the same request to get that "
+        "crawl, or use a new key for a new crawl"
+    )
+
+
 def _crawl_id(tenant_id: str, idempotency_key: str | None) -> str:
     if idempotency_key:
         seed = derived_event_id(tenant_id, "crawl", idempotency_key)
@@ -77,7 +92,8 @@ async def create_crawl(
 
     Returns 202 once the crawl request is durable in Kafka. Crawling the same
     start URL again re-indexes only pages whose text changed and removes
-    pages that are gone. The same Idempotency-Key returns the same crawl.
+    pages that are gone. The same Idempotency-Key and request return the same
+    crawl, and the same key with another URL or other limits is rejected (422).
     """
     _check_limits(services, body)
     start_url = await _check_start_url(services, body.url)
@@ -93,23 +109,6 @@ async def create_crawl(
     crawl = _crawl_id(tenant_id, idempotency_key)
     site = site_id(tenant_id, start_url)
     status_url = str(request.url_for("read_crawl", crawl_id=crawl))
-    async with services.pool.connection() as conn:
-        existing = await fetch_crawl(conn, tenant_id, crawl)
-    if existing is not None:
-        if existing["start_url"] != start_url:
-            raise HTTPException(
-                409,
-                detail=f"Idempotency-Key {idempotency_key!r} was used for another "
-                "crawl; use a new key for a different request",
-            )
-        return CrawlAccepted(
-            crawl_id=crawl,
-            site_id=site,
-            start_url=start_url,
-            status=existing["status"],
-            status_url=status_url,
-        )
-
     payload = SiteCrawlRequestedV1(
         crawl_id=crawl,
         site_id=site,
@@ -121,6 +120,50 @@ async def create_crawl(
         delay_seconds=body.delay_seconds,
         max_seconds=body.max_seconds,
     )
+
+    async with services.pool.connection() as conn, conn.transaction():
+        if idempotency_key:
+            # Requests with one key wait here for each other, so two
+            # concurrent identical requests publish one crawl.
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                (f"crawl\x1f{tenant_id}\x1f{crawl}",),
+            )
+            existing = await fetch_crawl(conn, tenant_id, crawl)
+            if existing is not None:
+                _check_same_request(existing, payload, idempotency_key)
+                return CrawlAccepted(
+                    crawl_id=crawl,
+                    site_id=site,
+                    start_url=start_url,
+                    status=existing["status"],
+                    status_url=status_url,
+                )
+        await _publish_crawl(
+            services, conn, tenant_id, payload, idempotency_key, traceparent
+        )
+
+    return CrawlAccepted(
+        crawl_id=crawl,
+        site_id=site,
+        start_url=start_url,
+        status="requested",
+        status_url=status_url,
+    )
+
+
+async def _publish_crawl(
+    services: ServicesDep,
+    conn: AsyncConnection,
+    tenant_id: str,
+    payload: SiteCrawlRequestedV1,
+    idempotency_key: str | None,
+    traceparent: str | None,
+) -> None:
+    """Publish the crawl request, then write its row for readers of the crawl."""
+    crawl = payload.crawl_id
+    site = payload.site_id
+    start_url = payload.start_url
     event = CloudEvent(
         id=derived_event_id(tenant_id, crawl, "crawl-requested"),
         type=topics.SITE_CRAWL_REQUESTED.event_type,
@@ -141,17 +184,16 @@ async def create_crawl(
             headers={"Retry-After": "5"},
         ) from exc
 
-    async with services.pool.connection() as conn:
-        await insert_crawl(
-            conn,
-            tenant_id=tenant_id,
-            crawl_id=crawl,
-            site_id=site,
-            start_url=start_url,
-            limits=payload.model_dump(include=set(LIMIT_FIELDS)),
-            created_at=event.time,
-            trace_id=event.trace_id,
-        )
+    await insert_crawl(
+        conn,
+        tenant_id=tenant_id,
+        crawl_id=crawl,
+        site_id=site,
+        start_url=start_url,
+        limits=payload.model_dump(include=set(LIMIT_FIELDS)),
+        created_at=event.time,
+        trace_id=event.trace_id,
+    )
     log.info(
         "crawl_accepted",
         tenant_id=tenant_id,
@@ -159,13 +201,6 @@ async def create_crawl(
         site_id=site,
         start_url=start_url,
         trace_id=event.trace_id,
-    )
-    return CrawlAccepted(
-        crawl_id=crawl,
-        site_id=site,
-        start_url=start_url,
-        status="requested",
-        status_url=status_url,
     )
 
 

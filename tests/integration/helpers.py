@@ -1,12 +1,16 @@
 """Helpers for tests that drive the pipeline through the HTTP API."""
 
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 
 from tests.corpus import PDF_DIR, expected_outcomes, require_corpus
+from tests.stack import Stack
 
 FINAL = {"indexed", "failed", "no_text"}
 
@@ -63,3 +67,43 @@ def outcome_matches(status: str, reason: str | None, allowed: frozenset[str]) ->
     """True when "status" or "status:reason" is among the allowed outcomes."""
     full = f"{status}:{reason}" if reason else status
     return any(full == outcome or full.startswith(outcome + ":") for outcome in allowed)
+
+
+def read_topic(stack: Stack, topic: str) -> Iterator[Message]:
+    """Yield the topic's records from the start to its end at the time of the call."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": stack.kafka_bootstrap,
+            "group.id": f"test-read-{uuid.uuid4().hex[:8]}",
+            "enable.auto.commit": False,
+        }
+    )
+    try:
+        metadata = consumer.list_topics(topic, timeout=10)
+        partitions = list(metadata.topics[topic].partitions)
+        ends = {
+            p: consumer.get_watermark_offsets(TopicPartition(topic, p))[1]
+            for p in partitions
+        }
+        consumer.assign(
+            [TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions]
+        )
+        remaining = {p for p, end in ends.items() if end > 0}
+        while remaining:
+            message = consumer.poll(5.0)
+            if message is None:
+                raise AssertionError(f"reading {topic} stalled")
+            if message.error():
+                continue
+            if message.offset() >= ends[message.partition()] - 1:
+                remaining.discard(message.partition())
+            yield message
+    finally:
+        consumer.close()
+
+
+def count_records(stack: Stack, topic: str, key: str) -> int:
+    """Count the key's records on the topic, from the start to its current end."""
+    return sum(
+        1 for message in read_topic(stack, topic) if message.key() == key.encode()
+    )

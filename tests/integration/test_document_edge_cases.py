@@ -1,13 +1,21 @@
 """Hostile or odd requests to the document API."""
 
 import socket
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
 import httpx
 import pytest
 
-from tests.integration.helpers import pdf_path, upload, wait_final
+from schemas import topics
+from tests.integration.helpers import (
+    count_records,
+    pdf_path,
+    upload,
+    upload_bytes,
+    wait_final,
+)
 from tests.stack import Stack
 
 pytestmark = pytest.mark.integration
@@ -108,3 +116,25 @@ def test_concurrent_retries_get_one_attempt(api: httpx.Client) -> None:
     assert codes.count(202) == 1
     assert codes.count(409) == 3
     assert after["attempt"] == before["attempt"] + 1
+
+
+def test_concurrent_identical_uploads_publish_once(
+    stack: Stack, other_tenant_api: httpx.Client
+) -> None:
+    # A fresh tenant keeps the copy out of other tests' document searches, and
+    # a trailing comment makes bytes that no earlier run uploaded.
+    data = pdf_path("pypdf__crazyones.pdf").read_bytes()
+    data += f"\n% {uuid.uuid4().hex}\n".encode()
+
+    def send(_: int) -> httpx.Response:
+        return upload_bytes(other_tenant_api, "same.pdf", data)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(send, range(6)))
+    document_ids = {response.json()["document_id"] for response in responses}
+    document_id = document_ids.pop()
+    wait_final(other_tenant_api, [document_id])
+
+    assert count_records(stack, topics.DOCUMENT_UPLOADED.name, document_id) == 1
+    assert sorted(r.status_code for r in responses) == [200] * 5 + [202]
+    assert document_ids == set()

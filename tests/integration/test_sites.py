@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -403,11 +404,37 @@ def test_idempotency_key_returns_same_crawl(
 
     first = api.post("/v1/sites", json=body, headers=headers)
     second = api.post("/v1/sites", json=body, headers=headers)
-    other = api.post(
-        "/v1/sites", json={**body, "url": f"{url}?page=2"}, headers=headers
-    )
 
     assert first.status_code == 202
     assert second.status_code == 202
     assert second.json()["crawl_id"] == first.json()["crawl_id"]
-    assert other.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("url", "item2.html"),
+        ("max_pages", 2),
+        ("path_prefixes", ["/scrapy-test-site/"]),
+    ],
+)
+def test_idempotency_key_other_request_rejected(
+    api: httpx.Client, corpus_server: SiteServer, field: str, value: Any
+) -> None:
+    site = f"{corpus_server.base_url}/scrapy-test-site/"
+    key = f"site-crawl-{uuid.uuid4().hex}"
+    headers = {"Idempotency-Key": key}
+    body = {"url": f"{site}item1.html", "max_pages": 1, "delay_seconds": 0}
+    other_body = {**body, field: site + value if field == "url" else value}
+
+    first = api.post("/v1/sites", json=body, headers=headers)
+    other = api.post("/v1/sites", json=other_body, headers=headers)
+    crawl_id = first.json()["crawl_id"]
+
+    assert first.status_code == 202
+    assert other.status_code == 422
+    assert (
+        f"Idempotency-Key {key!r} was already used for crawl {crawl_id}"
+        in other.json()["detail"]
+    )
+    assert "use a new key" in other.json()["detail"]

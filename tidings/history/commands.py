@@ -27,7 +27,7 @@ from rich.table import Table
 from typer.core import TyperCommand
 
 from connectors.errors import ConnectorError
-from tidings.history.errors import HistoryError
+from tidings.history.errors import HistoryError, ReplayError
 from tidings.logs import configure_logging
 from tidings.settings import Settings, get_settings
 
@@ -190,8 +190,8 @@ def replay_command(
         str | None,
         typer.Option(
             "--format",
-            help="jsonl or parquet; by default parquet for a .parquet file, "
-            "else jsonl.",
+            help="jsonl or parquet; by default the --output file's suffix "
+            "decides (.jsonl or .ndjson for jsonl, .parquet for parquet).",
         ),
     ] = None,
     republish: Annotated[
@@ -218,6 +218,7 @@ def replay_command(
         JsonLinesSink,
         ParquetSink,
         RepublishSink,
+        choose_output_format,
     )
 
     settings = _settings()
@@ -232,12 +233,11 @@ def replay_command(
         _fail(f"--from {start} is not before --to {end}; swap them")
     if output is None and republish is None:
         _fail("nothing to do: pass --output FILE, --republish TOPIC or both")
-    if output_format is None and output is not None:
-        output_format = "parquet" if output.suffix == ".parquet" else "jsonl"
-    if output_format not in (None, "jsonl", "parquet"):
-        _fail(f"--format {output_format} is not supported; use jsonl or parquet")
-    if output_format == "parquet" and str(output) == "-":
-        _fail("Parquet cannot go to stdout; pass --output FILE.parquet")
+    if output is not None:
+        try:
+            output_format = choose_output_format(str(output), output_format)
+        except ReplayError as exc:
+            _fail(str(exc))
 
     if republish is not None:
         _check_republish_target(republish, topics)

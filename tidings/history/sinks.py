@@ -44,6 +44,45 @@ ROW_GROUP_ROWS = 65_536
 REPLAYED_FROM_HEADER = "tidings_replayed_from"
 
 
+# The output formats of `tidings replay`, and the file suffixes that name them.
+OUTPUT_FORMATS = ("jsonl", "parquet")
+FORMAT_OF_SUFFIX = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+
+
+def choose_output_format(output: str, requested: str | None) -> str:
+    """Return the format to write `output` in, from --format or the file suffix.
+
+    Raises ReplayError for a format that replay does not write, a suffix that
+    names none without --format, a suffix that contradicts --format, and
+    Parquet to stdout (`-`).
+    """
+    if requested is not None and requested not in OUTPUT_FORMATS:
+        raise ReplayError(
+            f"--format {requested!r} is not supported; use jsonl or parquet"
+        )
+    if output == "-":
+        if requested == "parquet":
+            raise ReplayError("Parquet cannot go to stdout; pass --output FILE.parquet")
+        return "jsonl"
+
+    suffix = Path(output).suffix.lower()
+    implied = FORMAT_OF_SUFFIX.get(suffix)
+    if requested is None:
+        if implied is None:
+            raise ReplayError(
+                f"--output {output!r} has the suffix {suffix or '(none)'!r}, which "
+                "names no format that replay writes; name the file .jsonl, .ndjson "
+                "or .parquet, or pass --format jsonl or --format parquet"
+            )
+        return implied
+    if implied is not None and implied != requested:
+        raise ReplayError(
+            f"--output {output!r} names {implied} but --format is {requested}; "
+            "change the suffix or the format so that they agree"
+        )
+    return requested
+
+
 class EventSink(Protocol):
     def write(self, rows: list[EventRow]) -> None: ...
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import httpx
 import psycopg
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from schemas import topics
 from schemas.envelope import from_record
+from tests.integration.helpers import read_topic
 from tests.stack import PROVIDER_URL, Stack
 
 VERIFICATION_TOPICS = (
@@ -101,45 +101,17 @@ class KafkaCounts:
 
 def count_events(stack: Stack, job_ids: set[str]) -> KafkaCounts:
     """Read the verification topics from the start and count the jobs' records."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": stack.kafka_bootstrap,
-            "group.id": f"test-count-{uuid.uuid4().hex[:8]}",
-            "enable.auto.commit": False,
-        }
-    )
     counts = KafkaCounts()
-    try:
-        for spec in VERIFICATION_TOPICS:
-            counts.records[spec.name] = Counter()
-            counts.ids[spec.name] = {}
-            metadata = consumer.list_topics(spec.name, timeout=10)
-            partitions = list(metadata.topics[spec.name].partitions)
-            ends = {
-                p: consumer.get_watermark_offsets(TopicPartition(spec.name, p))[1]
-                for p in partitions
-            }
-            consumer.assign(
-                [TopicPartition(spec.name, p, OFFSET_BEGINNING) for p in partitions]
-            )
-            remaining = {p for p, end in ends.items() if end > 0}
-            while remaining:
-                message = consumer.poll(5.0)
-                if message is None:
-                    raise AssertionError(f"reading {spec.name} stalled")
-                if message.error():
-                    continue
-                if message.offset() >= ends[message.partition()] - 1:
-                    remaining.discard(message.partition())
-                job_id = (message.key() or b"").decode()
-                if job_id in job_ids:
-                    event = from_record(message.headers(), message.value())
-                    counts.records[spec.name][job_id] += 1
-                    counts.ids[spec.name].setdefault(job_id, set()).add(event.id)
-                    counts.event_ids[event.id] += 1
-            consumer.unassign()
-    finally:
-        consumer.close()
+    for spec in VERIFICATION_TOPICS:
+        counts.records[spec.name] = Counter()
+        counts.ids[spec.name] = {}
+        for message in read_topic(stack, spec.name):
+            job_id = (message.key() or b"").decode()
+            if job_id in job_ids:
+                event = from_record(message.headers(), message.value())
+                counts.records[spec.name][job_id] += 1
+                counts.ids[spec.name].setdefault(job_id, set()).add(event.id)
+                counts.event_ids[event.id] += 1
     return counts
 
 

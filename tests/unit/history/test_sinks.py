@@ -5,10 +5,13 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
 
 from tests.unit.history.records import record
+from tidings.cli import app
+from tidings.history.errors import ReplayError
 from tidings.history.rows import COLUMNS, EventRow, decode_row
-from tidings.history.sinks import JsonLinesSink, ParquetSink
+from tidings.history.sinks import JsonLinesSink, ParquetSink, choose_output_format
 
 
 def rows(count: int) -> list[EventRow]:
@@ -56,3 +59,61 @@ def test_parquet_empty_file_has_schema(tmp_path: Path) -> None:
     sink.close()
 
     assert pq.read_table(path).column_names == list(COLUMNS)
+
+
+@pytest.mark.parametrize(
+    ("output", "requested", "expected"),
+    [
+        ("day.jsonl", None, "jsonl"),
+        ("day.NDJSON", None, "jsonl"),
+        ("day.parquet", None, "parquet"),
+        ("-", None, "jsonl"),
+        ("day.log", "jsonl", "jsonl"),
+        ("day.parquet", "parquet", "parquet"),
+    ],
+)
+def test_output_format_accepted(
+    output: str, requested: str | None, expected: str
+) -> None:
+    assert choose_output_format(output, requested) == expected
+
+
+@pytest.mark.parametrize(
+    ("output", "requested", "message"),
+    [
+        (
+            "x.csv",
+            None,
+            "--output 'x.csv' has the suffix '.csv', which names no format",
+        ),
+        ("events", None, "has the suffix '(none)'"),
+        ("x.jsonl", "csv", "--format 'csv' is not supported; use jsonl or parquet"),
+        (
+            "x.parquet",
+            "jsonl",
+            "--output 'x.parquet' names parquet but --format is jsonl",
+        ),
+        ("-", "parquet", "Parquet cannot go to stdout"),
+    ],
+)
+def test_output_format_rejected(
+    output: str, requested: str | None, message: str
+) -> None:
+    with pytest.raises(ReplayError) as caught:
+        choose_output_format(output, requested)
+
+    assert message in str(caught.value)
+
+
+def test_replay_command_rejects_csv_output(tmp_path: Path) -> None:
+    output = tmp_path / "x.csv"
+
+    result = CliRunner().invoke(
+        app,
+        ["replay", "--topic", "tidings.document.uploaded.v1", "--output", str(output)],
+    )
+
+    assert result.exit_code == 1
+    assert "which names no format that replay writes" in result.output
+    assert ".jsonl, .ndjson or .parquet" in result.output
+    assert not output.exists()
