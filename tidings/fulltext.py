@@ -32,6 +32,11 @@ def normalize(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
+def contains_cjk(text: str) -> bool:
+    """Return whether the text contains Chinese or Japanese characters."""
+    return _CJK_RUN.search(text) is not None
+
+
 def fold(text: str) -> str:
     """Fold full-width forms (NFKC) and traditional Chinese into simplified."""
     return _t2s.convert(unicodedata.normalize("NFKC", text))
