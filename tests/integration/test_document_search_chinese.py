@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from tests.corpus import require_corpus
-from tests.integration.helpers import pdf_path, upload, wait_final
+from tests.integration.helpers import index_pdfs
+from tests.integration.helpers import search_documents as search
 from tests.stack import Stack, fresh_tenant
 
 pytestmark = pytest.mark.integration
@@ -29,21 +30,8 @@ def api(stack: Stack) -> Iterator[httpx.Client]:
     """A fresh tenant that owns one Chinese, one Japanese and two English PDFs."""
     require_corpus()
     with fresh_tenant(stack, "zh") as client:
-        ids = []
-        for name in (CHINESE_PDF, KANJI_PDF, *ENGLISH_PDFS):
-            response = upload(client, pdf_path(name))
-            assert response.status_code == 202, response.text
-            ids.append(response.json()["document_id"])
-        states = wait_final(client, ids)
-        assert {states[i]["status"] for i in ids} == {"indexed"}, states
+        index_pdfs(client, (CHINESE_PDF, KANJI_PDF, *ENGLISH_PDFS))
         yield client
-
-
-def search(api: httpx.Client, query: str) -> list[dict]:
-    response = api.get("/v1/search/documents", params={"q": query, "limit": 50})
-    assert response.status_code == 200, response.text
-    hits: list[dict] = response.json()["hits"]
-    return hits
 
 
 def test_chinese_query_finds_only_chinese_text(api: httpx.Client) -> None:
