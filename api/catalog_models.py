@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.text_checks import reject_nul
+from connectors.catalog_tables import CATEGORY_SEPARATOR
 from schemas.events import AttributeValue, InteractionKind
 
 PRODUCT_ID_PATTERN = r"^[\w.:\-]{1,128}$"
@@ -15,6 +16,36 @@ ProductSort = Literal["relevance", "price_asc", "price_desc", "newest"]
 # The largest values of Postgres' integer and bigint columns.
 PG_INTEGER_MAX = 2**31 - 1
 PG_BIGINT_MAX = 2**63 - 1
+
+
+def _check_title(title: str) -> str:
+    if not title.strip():
+        raise ValueError(
+            f"title {title!r} is blank; send a title with at least one "
+            "visible character"
+        )
+    return title
+
+
+def _check_category_path(path: list[str]) -> list[str]:
+    """Reject levels that would break the category prefixes in filters and
+    facets: an empty level, or one that contains the separator."""
+    for index, level in enumerate(path):
+        if not level.strip():
+            raise ValueError(
+                f"category_path[{index}] {level!r} is empty; remove the level "
+                "or name it"
+            )
+        if CATEGORY_SEPARATOR in level:
+            levels = [part.strip() for part in level.split(CATEGORY_SEPARATOR)]
+            suggestion = [part for part in levels if part]
+            raise ValueError(
+                f"category_path[{index}] {level!r} contains "
+                f"{CATEGORY_SEPARATOR!r}, which separates levels in category "
+                f"filters and facets; send each level as its own item, "
+                f"e.g. {suggestion!r}"
+            )
+    return path
 
 
 class ProductCreate(BaseModel):
@@ -52,6 +83,8 @@ class ProductCreate(BaseModel):
     image_url: str | None = Field(default=None, max_length=2000)
 
     _no_nul = field_validator("*")(reject_nul)
+    _title_not_blank = field_validator("title")(_check_title)
+    _category_levels = field_validator("category_path")(_check_category_path)
 
 
 class ProductAccepted(BaseModel):

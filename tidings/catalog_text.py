@@ -1,18 +1,14 @@
 """Text preparation for product search: folding, segmentation and typo terms.
 
-Product text and queries pass through the same `fold`: NFKC turns full-width
-forms into half-width ones, and OpenCC's `t2s` turns traditional Chinese
-into simplified, so "ｉＰｈｏｎｅ 電腦" and "iPhone 电脑" index and search alike.
-Chinese runs are then segmented with jieba (see `tidings.fulltext`).
+Product text and queries pass through the same `fold` as documents (see
+`tidings.fulltext`), so "ｉＰｈｏｎｅ 電腦" and "iPhone 电脑" index and search
+alike, and Chinese runs are segmented with jieba.
 """
 
 import re
-import unicodedata
 from functools import lru_cache
 
-import opencc
-
-from tidings.fulltext import normalize, segment_for_index, segment_query
+from tidings.fulltext import fold, normalize, segment_for_index, segment_query
 
 # Words shorter than this are never corrected: one edit in a short word
 # turns it into too many other words.
@@ -24,23 +20,16 @@ MAX_EMBEDDED_DESCRIPTION = 200
 _LATIN_WORD = re.compile(r"[a-z\u00e0-\u024f]+")
 _QUERY_OPERATORS = frozenset({"or", "and", "not"})
 
-_t2s = opencc.OpenCC("t2s")
-
-
-def fold(text: str) -> str:
-    """Fold full-width forms (NFKC) and traditional Chinese into simplified."""
-    return _t2s.convert(unicodedata.normalize("NFKC", text))
-
 
 def index_text(text: str) -> str:
     """Return folded, segmented text for `to_tsvector`."""
-    return segment_for_index(fold(text))
+    return segment_for_index(text)
 
 
 @lru_cache(maxsize=4096)
 def query_text(query: str) -> str:
     """Return the folded, segmented query for `websearch_to_tsquery`."""
-    return segment_query(fold(query))
+    return segment_query(query)
 
 
 def query_terms(query: str) -> list[str]:

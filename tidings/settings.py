@@ -139,11 +139,13 @@ class Settings(BaseSettings):
         default=120, ge=0, description="Characters shared by neighbouring chunks."
     )
 
-    # NOTE: picked on a few queries over three corpus PDFs with
-    # all-MiniLM-L6-v2: off-topic queries reached at most 0.23 and the best
-    # chunk of an on-topic query at least 0.36. Check it for another model.
+    # NOTE: picked with all-MiniLM-L6-v2 over 17 corpus PDFs
+    # (bench/document_similarity.py). Latin nonsense reached at most 0.30,
+    # except on a chunk of the bare alphabet (0.43 and 0.47). Paraphrases
+    # that only the vector part finds reached 0.45, 0.47 and 0.58, and one
+    # reached 0.385, which this cuts. Check it for another model.
     search_vector_min_similarity: float = Field(
-        default=0.25,
+        default=0.4,
         ge=-1.0,
         le=1.0,
         description="Cosine similarity a document chunk needs to match a query "

@@ -50,6 +50,25 @@ def wait_final(
     return latest
 
 
+def index_pdfs(api: httpx.Client, names: tuple[str, ...]) -> None:
+    """Upload corpus PDFs and fail unless every one ends indexed."""
+    ids = []
+    for name in names:
+        response = upload(api, pdf_path(name))
+        assert response.status_code == 202, response.text
+        ids.append(response.json()["document_id"])
+    states = wait_final(api, ids)
+    assert {states[i]["status"] for i in ids} == {"indexed"}, states
+
+
+def search_documents(api: httpx.Client, query: str) -> list[dict[str, Any]]:
+    """Return up to 50 document hits, failing unless the search succeeds."""
+    response = api.get("/v1/search/documents", params={"q": query, "limit": 50})
+    assert response.status_code == 200, response.text
+    hits: list[dict[str, Any]] = response.json()["hits"]
+    return hits
+
+
 def pdf_path(name: str) -> Path:
     """Return the path of a corpus PDF, or skip the test without the corpus."""
     require_corpus()

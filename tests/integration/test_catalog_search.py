@@ -508,6 +508,35 @@ def test_unstorable_product_rejected(
     assert message in response.text
 
 
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"title": "   "}, "title", "title '   ' is blank"),
+        (
+            {"category_path": ["Men/Tops"]},
+            "category_path",
+            "category_path[0] 'Men/Tops' contains '/'",
+        ),
+        (
+            {"category_path": ["", "Tops"]},
+            "category_path",
+            "category_path[0] '' is empty",
+        ),
+    ],
+)
+def test_malformed_product_rejected(
+    shop: httpx.Client, change: dict, field: str, message: str
+) -> None:
+    product = {"product_id": "malformed", "title": "Kettle", **change}
+    response = shop.post("/v1/catalog/products", json=product)
+
+    assert response.status_code == 422
+    errors = response.json()["detail"]
+    named = [error for error in errors if error["loc"][-1] == field]
+    assert named, errors
+    assert message in named[0]["msg"]
+
+
 def test_query_with_nul_searches(shop: httpx.Client) -> None:
     response = shop.get("/v1/search/products", params={"q": "red\x00kettle"})
 

@@ -13,35 +13,25 @@ import httpx
 import pytest
 
 from tests.corpus import require_corpus
-from tests.integration.helpers import pdf_path, upload, wait_final
+from tests.integration.helpers import index_pdfs
+from tests.integration.helpers import search_documents as search
 from tests.stack import Stack, fresh_tenant
 
 pytestmark = pytest.mark.integration
 
 CHINESE_PDF = "pypdf__issue-914-xmp-data.pdf"
+# Japanese text whose kanji are traditional forms: 電線 folds to 电线.
+KANJI_PDF = "pdfjs__issue16063.pdf"
 ENGLISH_PDFS = ("samplefiles__pdflatex-4-pages.pdf", "samplefiles__multicolumn.pdf")
 
 
 @pytest.fixture(scope="module")
 def api(stack: Stack) -> Iterator[httpx.Client]:
-    """A fresh tenant that owns one Chinese and two English PDFs."""
+    """A fresh tenant that owns one Chinese, one Japanese and two English PDFs."""
     require_corpus()
     with fresh_tenant(stack, "zh") as client:
-        ids = []
-        for name in (CHINESE_PDF, *ENGLISH_PDFS):
-            response = upload(client, pdf_path(name))
-            assert response.status_code == 202, response.text
-            ids.append(response.json()["document_id"])
-        states = wait_final(client, ids)
-        assert {states[i]["status"] for i in ids} == {"indexed"}, states
+        index_pdfs(client, (CHINESE_PDF, KANJI_PDF, *ENGLISH_PDFS))
         yield client
-
-
-def search(api: httpx.Client, query: str) -> list[dict]:
-    response = api.get("/v1/search/documents", params={"q": query, "limit": 50})
-    assert response.status_code == 200, response.text
-    hits: list[dict] = response.json()["hits"]
-    return hits
 
 
 def test_chinese_query_finds_only_chinese_text(api: httpx.Client) -> None:
@@ -50,6 +40,19 @@ def test_chinese_query_finds_only_chinese_text(api: httpx.Client) -> None:
     assert hits
     assert {hit["filename"] for hit in hits} == {CHINESE_PDF}
     assert all(hit["matched_by"] == ["text"] for hit in hits)
+
+
+def test_traditional_query_finds_simplified_text(api: httpx.Client) -> None:
+    hits = search(api, "商品名稱")
+
+    assert {hit["filename"] for hit in hits} == {CHINESE_PDF}
+
+
+def test_simplified_query_finds_traditional_text(api: httpx.Client) -> None:
+    hits = search(api, "电线")
+
+    assert {hit["filename"] for hit in hits} == {KANJI_PDF}
+    assert "電線" in hits[0]["snippet"]
 
 
 def test_unmatched_chinese_query_finds_nothing(api: httpx.Client) -> None:

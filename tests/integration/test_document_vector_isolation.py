@@ -42,7 +42,7 @@ CHUNKS_PER_DOCUMENT = 20
 TOP_K = 20
 # Noise added to the query's embedding: the large tenant's chunks are nearer
 # (cosine about 0.8) than the small tenant's (about 0.55), and all of them
-# pass the 0.25 similarity cutoff.
+# pass the 0.4 similarity cutoff.
 LARGE_NOISE = 0.8
 SMALL_NOISE = 1.5
 

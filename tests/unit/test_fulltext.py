@@ -68,6 +68,17 @@ def test_segment_folds_fullwidth() -> None:
     assert segment_for_index("ＡＢＣ公司") == "ABC 公司"
 
 
+def test_segment_query_folds_traditional() -> None:
+    assert segment_query("商品名稱") == segment_query("商品名称")
+
+
+def test_segment_index_folds_traditional() -> None:
+    words = segment_for_index("華聯綠豆商品名稱").split()
+    assert "商品" in words
+    assert "名称" in words
+    assert "名稱" not in words
+
+
 @pytest.mark.parametrize("text", ["カタカナ", "ひらがな", "\u3400\u3401"])
 def test_segment_other_cjk_runs(text: str) -> None:
     segmented = segment_for_index(text)
@@ -163,6 +174,12 @@ def test_snippet_without_hit_is_prefix() -> None:
 def test_snippet_chinese_term() -> None:
     content = "无关的内容" * 100 + "天安门广场" + "无关的内容" * 100
     assert "天安门" in make_snippet(content, query_terms("天安门"))
+
+
+def test_snippet_finds_simplified_term_in_traditional() -> None:
+    content = "無關的內容" * 100 + "商品名稱" + "無關的內容" * 100
+    snippet = make_snippet(content, query_terms("商品名称"), width=60)
+    assert "商品名稱" in snippet
 
 
 def test_snippet_normalizes_content() -> None:

@@ -39,4 +39,28 @@ def test_empty_query_counts_as_unknown() -> None:
 def test_mostly_unknown_mixed_query() -> None:
     """Two known letters against three unknown characters: text only."""
     assert mostly_unknown(EMBEDDER, "ab 羊毛被")  # type: ignore[arg-type]
-    assert not mostly_unknown(EMBEDDER, "abc 羊毛")  # type: ignore[arg-type]
+
+
+def test_mostly_unknown_cjk_needs_every_token() -> None:
+    """Three known letters against two unknown characters is below half, but
+    a query with CJK characters needs every token known."""
+    assert mostly_unknown(EMBEDDER, "abc 羊毛")  # type: ignore[arg-type]
+
+
+def test_mostly_unknown_latin_below_half() -> None:
+    """Outside CJK queries, a share up to one half keeps the vector part."""
+    assert not mostly_unknown(EMBEDDER, "abcé")  # type: ignore[arg-type]
+    assert mostly_unknown(EMBEDDER, "aéé")  # type: ignore[arg-type]
+
+
+class KnownTokenizer(CharacterTokenizer):
+    """Tokenizer with a token for every character, like a multilingual model."""
+
+    def tokenize(self, text: str) -> list[str]:
+        return [c for c in text if c != " "]
+
+
+def test_mostly_unknown_cjk_all_known() -> None:
+    embedder = SimpleNamespace(model=SimpleNamespace(tokenizer=KnownTokenizer()))
+
+    assert not mostly_unknown(embedder, "羊毛被")  # type: ignore[arg-type]
