@@ -29,16 +29,17 @@ async def search_documents_route(
 ) -> DocumentSearchResults:
     """Hybrid search over the caller's indexed documents: full-text and vector
     similarity fused by reciprocal rank fusion. Each hit names its page.
-    A query whose words the embedding model mostly does not know, such as
-    most Chinese text, is matched by full text only."""
+    A query whose tokens the embedding model does not know well enough (see
+    api/unknown_tokens.py), such as most Chinese text, is matched by full text
+    only."""
     query = q.replace("\x00", " ").strip()
     if not query:
         raise HTTPException(
             422, detail="Query parameter q is empty; pass words to search for"
         )
 
-    # The embedding of a query whose tokens the model mostly lacks (most
-    # Chinese characters, for all-MiniLM-L6-v2) would find arbitrary chunks.
+    # The embedding of a query whose tokens the model lacks (most Chinese
+    # characters, for all-MiniLM-L6-v2) would find arbitrary chunks.
     embedding = None
     if not mostly_unknown(services.embedder, query):
         embedding = (await asyncio.to_thread(services.embedder.encode, [query]))[0]
