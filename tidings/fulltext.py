@@ -42,13 +42,28 @@ def fold(text: str) -> str:
     return _t2s.convert(unicodedata.normalize("NFKC", text))
 
 
+def _excluded(text: str, start: int) -> bool:
+    """Return whether the run at `start` follows a websearch minus: a "-"
+    at the start of the text or after a space."""
+    return (
+        start > 0 and text[start - 1] == "-" and (start == 1 or text[start - 2] == " ")
+    )
+
+
 def _segment(text: str, for_index: bool) -> str:
     cut = jieba.cut_for_search if for_index else jieba.cut
+    folded = " ".join(fold(text).split())
 
     def words(match: re.Match[str]) -> str:
-        return " " + " ".join(w for w in cut(match.group(0)) if w.strip()) + " "
+        segmented = [w for w in cut(match.group(0)) if w.strip()]
+        if not for_index and _excluded(folded, match.start()):
+            # Keep the minus on the words, so the whole run stays excluded:
+            # "-跑步鞋" becomes '-"跑步 鞋"', not "- 跑步 鞋".
+            joined = " ".join(segmented)
+            excluded = joined if len(segmented) == 1 else f'"{joined}"'
+            return excluded + " "
+        return " " + " ".join(segmented) + " "
 
-    folded = " ".join(fold(text).split())
     return " ".join(_CJK_RUN.sub(words, folded).split())
 
 

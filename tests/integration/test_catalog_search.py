@@ -223,6 +223,14 @@ def test_excluded_word_drops_vector_hits(shop: httpx.Client) -> None:
     assert "hoodie-2" in found
 
 
+def test_excluded_chinese_words(shop: httpx.Client) -> None:
+    # Segmented, the excluded run is two words: both stay excluded together.
+    found = hit_ids(search(shop, q="数码 -充电器快充"))
+
+    assert "case-1" in found
+    assert "charger-1" not in found
+
+
 @pytest.mark.parametrize("query", ["-wool", "hoodie", "sweatshirt"])
 def test_matched_by_same_in_every_sort(shop: httpx.Client, query: str) -> None:
     by_relevance = search(shop, q=query, limit=20)

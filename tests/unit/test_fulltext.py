@@ -190,3 +190,15 @@ def test_snippet_normalizes_content() -> None:
 def test_snippet_after_dotted_capital_i() -> None:
     content = "İ" * 100 + " needle " + "x" * 400
     assert "needle" in make_snippet(content, ["needle"])
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("运动鞋 -跑步", "运动鞋 -跑步"),
+        ("-跑步鞋 运动", '-"跑步 鞋" 运动'),
+        ("运动鞋-跑步", "运动鞋 - 跑步"),
+    ],
+)
+def test_segment_query_keeps_minus(query: str, expected: str) -> None:
+    assert segment_query(query) == expected
