@@ -257,16 +257,25 @@ async def _upsert_check(
     event: CloudEvent,
     payload: VerificationCheckedV1,
 ) -> None:
-    # A job that ran twice (its worker died) has one check row: the first
-    # event's, because both runs publish the same event id and a rerun's
-    # result differs only in timings.
+    # A job that ran twice (its lease expired, or its worker died) has one
+    # check row: the earliest event's, by time and then id. Keeping whichever
+    # arrived first made the row depend on the order the stage or a rebuild
+    # read the two events in.
     await conn.execute(
         sql.SQL(
-            "INSERT INTO {} (tenant_id, job_id, check_name, status, provider, "
-            " score, reasons, evidence, details, attempts, duration_ms, event_id, "
-            " checked_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (tenant_id, job_id, check_name) DO NOTHING"
-        ).format(sql.Identifier(table)),
+            "INSERT INTO {table} AS c (tenant_id, job_id, check_name, status, "
+            " provider, score, reasons, evidence, details, attempts, duration_ms, "
+            " event_id, checked_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (tenant_id, job_id, check_name) DO UPDATE SET "
+            " status = EXCLUDED.status, provider = EXCLUDED.provider, "
+            " score = EXCLUDED.score, reasons = EXCLUDED.reasons, "
+            " evidence = EXCLUDED.evidence, details = EXCLUDED.details, "
+            " attempts = EXCLUDED.attempts, duration_ms = EXCLUDED.duration_ms, "
+            " event_id = EXCLUDED.event_id, checked_at = EXCLUDED.checked_at "
+            "WHERE (EXCLUDED.checked_at, EXCLUDED.event_id) "
+            " < (c.checked_at, c.event_id)"
+        ).format(table=sql.Identifier(table)),
         (
             event.tenantid,
             payload.job_id,
