@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -584,6 +585,35 @@ def wait_until_ready(
     raise SystemExit(f"{api_url} was not ready within {timeout}s")
 
 
+def _terminate(process: subprocess.Popen) -> None:
+    process.terminate()
+
+
+def start_ready(
+    command: str,
+    env: dict[str, str],
+    log: Path,
+    api_url: str,
+    timeout: float,
+    stop: Callable[[subprocess.Popen], None],
+) -> subprocess.Popen:
+    """Run `python -m tidings <command>` with its output in `log`, and wait
+    until `api_url` is ready. A process that is not ready in time is stopped."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tidings", command],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=open(log, "ab"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until_ready(process, api_url, log, timeout)
+    except SystemExit:
+        stop(process)
+        raise
+    return process
+
+
 def start_cached_api(stack: test_stack.Stack) -> tuple[subprocess.Popen, str]:
     """Start a second API process on the stack, with the default result cache."""
     env = {**os.environ, **test_stack.TEST_ENV}
@@ -593,21 +623,10 @@ def start_cached_api(stack: test_stack.Stack) -> tuple[subprocess.Popen, str]:
         "TIDINGS_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
         "TIDINGS_DATABASE_URL": stack.database_url,
     }
-    log = stack.data_dir / "cached-api.log"
-    output = open(log, "ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tidings", "api"],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=output,
-        stderr=subprocess.STDOUT,
-    )
     api_url = f"http://127.0.0.1:{CACHED_API_PORT}"
-    try:
-        wait_until_ready(process, api_url, log, 300)
-    except SystemExit:
-        process.terminate()
-        raise
+    process = start_ready(
+        "api", env, stack.data_dir / "cached-api.log", api_url, 300, _terminate
+    )
     return process, api_url
 
 
@@ -619,21 +638,10 @@ def start_existing_stack(timeout: float = 900.0) -> test_stack.Stack:
         raise SystemExit(
             f"--reuse: {data_dir} contains no earlier run; run without --reuse"
         )
-    log = data_dir / "supervisor.log"
-    output = open(log, "ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tidings", "run"],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=output,
-        stderr=subprocess.STDOUT,
-    )
     api_url = f"http://127.0.0.1:{env['TIDINGS_API_PORT']}"
-    try:
-        wait_until_ready(process, api_url, log, timeout)
-    except SystemExit:
-        test_stack.stop_stack(process)
-        raise
+    process = start_ready(
+        "run", env, data_dir / "supervisor.log", api_url, timeout, test_stack.stop_stack
+    )
     return test_stack.Stack(
         process=process,
         data_dir=data_dir,
