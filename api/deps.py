@@ -8,27 +8,24 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg_pool import AsyncConnectionPool
 
+from api.api_keys import Tenant, TenantLookup
 from connectors.embedder import Embedder
 from connectors.kafka_producer import EventProducer
 from connectors.objectstore import ObjectStore
 from tidings.settings import Settings
-from tidings.tenants import hash_api_key
 
 
 @dataclass
 class Services:
     settings: Settings
     pool: AsyncConnectionPool
+    # Autocommit connections for reads of one statement each (searches).
+    read_pool: AsyncConnectionPool
+    tenants: TenantLookup
     producer: EventProducer
     store: ObjectStore
     fernet: Fernet
     embedder: Embedder
-
-
-@dataclass(frozen=True)
-class Tenant:
-    tenant_id: str
-    name: str
 
 
 # The dependencies are coroutines although they do not wait: FastAPI would
@@ -44,22 +41,6 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 _bearer = HTTPBearer(auto_error=False)
 
 
-async def lookup_tenant(pool: AsyncConnectionPool, api_key: str) -> Tenant | None:
-    """Return the tenant that owns an active API key, or None."""
-    async with pool.connection() as conn:
-        row = await (
-            await conn.execute(
-                "SELECT t.tenant_id, t.name FROM api_keys k "
-                "JOIN tenants t USING (tenant_id) "
-                "WHERE k.key_hash = %s AND k.revoked_at IS NULL",
-                (hash_api_key(api_key),),
-            )
-        ).fetchone()
-    if row is None:
-        return None
-    return Tenant(tenant_id=row[0], name=row[1])
-
-
 async def get_tenant(
     request: Request,
     services: ServicesDep,
@@ -72,7 +53,7 @@ async def get_tenant(
             headers={"WWW-Authenticate": "Bearer"},
         )
 
-    tenant = await lookup_tenant(services.pool, credentials.credentials)
+    tenant = await services.tenants.find(credentials.credentials)
     if tenant is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

@@ -10,8 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from starlette.types import Scope
 
 from api.access_log import AccessLog
+from api.api_keys import TenantLookup
 from api.body_guard import BodyGuard, BodyLimit, KeyCheck
-from api.deps import Services, lookup_tenant
+from api.deps import Services
 from api.event_hub import EventHub
 from api.routes import (
     asyncapi,
@@ -43,7 +44,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await open_pool(settings.resolved_database_url(), max_size=10)
+        database_url = settings.resolved_database_url()
+        ef_search = settings.catalog_hnsw_ef_search
+        pool = await open_pool(database_url, max_size=10, hnsw_ef_search=ef_search)
+        read_pool = await open_pool(
+            database_url,
+            max_size=settings.api_read_connections,
+            autocommit=True,
+            hnsw_ef_search=ef_search,
+        )
         producer = EventProducer(
             settings.resolved_kafka_bootstrap(),
             delivery_timeout_ms=settings.kafka_delivery_timeout_ms,
@@ -54,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.services = Services(
             settings=settings,
             pool=pool,
+            read_pool=read_pool,
+            tenants=TenantLookup(read_pool, settings.auth_cache_seconds),
             producer=producer,
             store=open_object_store(settings),
             fernet=load_fernet(settings),
@@ -69,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         await event_hub.stop()
         producer.close()
+        await read_pool.close()
         await pool.close()
         log.info("api_stopped")
 
@@ -96,7 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return None
 
         async def check(api_key: str) -> bool:
-            return await lookup_tenant(services.pool, api_key) is not None
+            return await services.tenants.find(api_key) is not None
 
         return check
 

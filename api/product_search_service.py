@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import Depends
+from psycopg import AsyncConnection
 
 from api.catalog_cache import CatalogCaches, get_catalog_caches
 from api.catalog_models import (
@@ -22,6 +23,7 @@ from api.typo import correct_query
 from api.unknown_tokens import mostly_unknown
 from api.vector_search import CatalogState, nearest_products, read_catalog_state
 from tidings.catalog_text import fold, query_terms, query_text
+from tidings.settings import Settings
 
 # The typo fallback runs when full-text search matches fewer products.
 TYPO_FALLBACK_BELOW = 3
@@ -63,40 +65,44 @@ def _hit(row: dict[str, Any], terms: list[str]) -> ProductHit:
     )
 
 
-async def _run_search(
-    services: Services,
+async def run_search(
+    conn: AsyncConnection,
+    settings: Settings,
     tenant_id: str,
     state: CatalogState,
     query: str,
     embedding: np.ndarray | None,
     shape: ProductQuery,
 ) -> tuple[SearchPage, str | None]:
-    settings = services.settings
-    min_similarity = settings.catalog_vector_min_similarity
-    async with services.pool.connection() as conn, conn.transaction():
-        vector: list[tuple[str, float]] = []
-        if embedding is not None:
-            vector = await nearest_products(
-                conn,
-                tenant_id,
-                state,
-                embedding,
-                window_for(shape.limit, shape.offset),
-                shape.filters,
-                settings.catalog_hnsw_ef_search,
-            )
-        page = await search_page(conn, tenant_id, shape, vector, min_similarity)
-        if not query or page.text_matches >= TYPO_FALLBACK_BELOW:
-            return page, None
+    """Run the vector query, the search statement and, when the text matches
+    too little, the typo fallback. Returns the page and the corrected query.
 
-        corrected = await correct_query(conn, tenant_id, query)
-        if corrected is None:
-            return page, None
-        retry = dataclasses.replace(shape, text=query_text(corrected))
-        second = await search_page(conn, tenant_id, retry, vector, min_similarity)
-        if second.text_matches > page.text_matches:
-            return second, corrected
+    `conn` must come from a pool opened with `settings.catalog_hnsw_ef_search`.
+    """
+    min_similarity = settings.catalog_vector_min_similarity
+    vector: list[tuple[str, float]] = []
+    if embedding is not None:
+        vector = await nearest_products(
+            conn,
+            tenant_id,
+            state,
+            embedding,
+            window_for(shape.limit, shape.offset),
+            shape.filters,
+            settings.catalog_hnsw_ef_search,
+        )
+    page = await search_page(conn, tenant_id, shape, vector, min_similarity)
+    if not query or page.text_matches >= TYPO_FALLBACK_BELOW:
         return page, None
+
+    corrected = await correct_query(conn, tenant_id, query)
+    if corrected is None:
+        return page, None
+    retry = dataclasses.replace(shape, text=query_text(corrected))
+    second = await search_page(conn, tenant_id, retry, vector, min_similarity)
+    if second.text_matches > page.text_matches:
+        return second, corrected
+    return page, None
 
 
 async def search_products(
@@ -108,16 +114,16 @@ async def search_products(
 ) -> ProductSearchResults:
     """Run one search, or return the cached result while the catalog is unchanged."""
     embedding = await embed_query(services, caches, query) if query else None
-    async with services.pool.connection() as conn:
-        state = await read_catalog_state(conn, tenant_id)
     cache_key = (query, shape)
-    cached = caches.results.get(tenant_id, state.version, cache_key)
-    if isinstance(cached, ProductSearchResults):
-        return cached
+    async with services.read_pool.connection() as conn:
+        state = await read_catalog_state(conn, tenant_id)
+        cached = caches.results.get(tenant_id, state.version, cache_key)
+        if isinstance(cached, ProductSearchResults):
+            return cached
+        page, corrected = await run_search(
+            conn, services.settings, tenant_id, state, query, embedding, shape
+        )
 
-    page, corrected = await _run_search(
-        services, tenant_id, state, query, embedding, shape
-    )
     terms = query_terms(corrected or query) if query else []
     results = ProductSearchResults(
         query=query,

@@ -98,15 +98,23 @@ async def nearest_products(
 ) -> list[tuple[str, float]]:
     """Return up to `k` (product id, cosine similarity) pairs, nearest first.
 
-    Must run inside a transaction, which scopes the `hnsw.ef_search` setting.
+    `ef_search` must be the session's `hnsw.ef_search`, which `open_pool`
+    sets for every connection. A `k` above it raises the setting for one
+    transaction.
     """
     if state.vector_index is not None:
         candidates = max(ef_search, k)
-        await conn.execute(
-            sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(candidates))
-        )
         statement, params = nearest_sql(tenant_id, filters, use_index=True)
-        rows = await _run(conn, statement, params, embedding, k, candidates)
+        if candidates == ef_search:
+            rows = await _run(conn, statement, params, embedding, k, candidates)
+        else:
+            async with conn.transaction():
+                await conn.execute(
+                    sql.SQL("SET LOCAL hnsw.ef_search = {}").format(
+                        sql.Literal(candidates)
+                    )
+                )
+                rows = await _run(conn, statement, params, embedding, k, candidates)
         if len(rows) >= k or not filters.active:
             return rows
     statement, params = nearest_sql(tenant_id, filters, use_index=False)

@@ -32,7 +32,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +45,7 @@ from psycopg_pool import AsyncConnectionPool  # noqa: E402
 
 from api.product_filters import ProductFilters  # noqa: E402
 from api.product_search import ProductQuery, search_page  # noqa: E402
-from api.product_search_service import _run_search  # noqa: E402
+from api.product_search_service import run_search  # noqa: E402
 from api.unknown_tokens import mostly_unknown  # noqa: E402
 from api.vector_search import (  # noqa: E402
     nearest_products,
@@ -207,7 +206,6 @@ async def direct_latencies(
     seconds: float,
 ) -> tuple[list[float], float]:
     """Run the service's search code against Postgres, without HTTP."""
-    services = SimpleNamespace(settings=settings, pool=pool)
     latencies = []
     started = time.perf_counter()
     number = 0
@@ -218,14 +216,8 @@ async def direct_latencies(
         begin = time.perf_counter()
         async with pool.connection() as conn:
             state = await read_catalog_state(conn, tenant_id)
-        await _run_search(
-            services,  # type: ignore[arg-type]
-            tenant_id,
-            state,
-            query,
-            embedding,
-            search_shape(query),
-        )
+            shape = search_shape(query)
+            await run_search(conn, settings, tenant_id, state, query, embedding, shape)
         latencies.append(time.perf_counter() - begin)
     return latencies, time.perf_counter() - started
 
@@ -300,14 +292,13 @@ async def naive_shared_index(
     """Build one HNSW index over all tenants, as the naive design would, and
     measure a small tenant's recall@10 through it; then drop it."""
     async with pool.connection() as conn:
-        await conn.set_autocommit(True)
         await conn.execute("SET maintenance_work_mem = '512MB'")
         await conn.execute(
             "CREATE INDEX products_embedding_shared ON products "
             "USING hnsw (embedding vector_cosine_ops)"
         )
         await conn.execute("ANALYZE products")
-        await conn.set_autocommit(False)
+        await conn.execute("RESET maintenance_work_mem")
     strict, tied, returned = [], [], []
     try:
         for embedding in embeddings:
@@ -327,7 +318,6 @@ async def naive_shared_index(
             returned.append(len(found))
     finally:
         async with pool.connection() as conn:
-            await conn.set_autocommit(True)
             await conn.execute("DROP INDEX products_embedding_shared")
     return statistics.mean(strict), statistics.mean(tied), statistics.mean(returned)
 
@@ -347,6 +337,7 @@ async def relevance(
     api_url: str,
     key: str,
     pool: AsyncConnectionPool,
+    settings: Settings,
     tenant_id: str,
     judged: list[JudgedQuery],
     embedder: Embedder,
@@ -368,7 +359,13 @@ async def relevance(
                 )
                 state = await read_catalog_state(conn, tenant_id)
                 nearest = await nearest_products(
-                    conn, tenant_id, state, embedding, 10, ProductFilters(), 100
+                    conn,
+                    tenant_id,
+                    state,
+                    embedding,
+                    10,
+                    ProductFilters(),
+                    settings.catalog_hnsw_ef_search,
                 )
             runs = {
                 "hybrid": hybrid,
@@ -459,7 +456,12 @@ async def measure(stack: test_stack.Stack, args: argparse.Namespace) -> None:
     base = catalogs["judged"]
     judged = judged_queries(base)
     load_queries = [j.query for j in judged] + real_queries(100)
-    pool = await open_pool(stack.database_url, max_size=4)
+    pool = await open_pool(
+        stack.database_url,
+        max_size=4,
+        autocommit=True,
+        hnsw_ef_search=settings.catalog_hnsw_ef_search,
+    )
     try:
         print(
             f"products: {TOTAL_PRODUCTS} in {len(catalogs)} tenants; large "
@@ -493,7 +495,13 @@ async def measure(stack: test_stack.Stack, args: argparse.Namespace) -> None:
 
         await report_recall(pool, settings, catalogs, keys, embedder, args)
         scores = await relevance(
-            stack.api_url, keys["judged"][1], pool, keys["judged"][0], judged, embedder
+            stack.api_url,
+            keys["judged"][1],
+            pool,
+            settings,
+            keys["judged"][0],
+            judged,
+            embedder,
         )
         counts = {
             lang: sum(j.language == lang for j in judged) for lang in ("zh", "en")

@@ -5,6 +5,7 @@ from pathlib import Path
 import psycopg
 import structlog
 from pgvector.psycopg import register_vector_async
+from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
 from connectors.errors import ConnectorError
@@ -57,15 +58,43 @@ def apply_migrations(url: str) -> list[str]:
     return applied
 
 
-async def _configure(conn: psycopg.AsyncConnection) -> None:
-    await register_vector_async(conn)
+def _configure(hnsw_ef_search: int | None):
+    async def configure(conn: psycopg.AsyncConnection) -> None:
+        await register_vector_async(conn)
+        if hnsw_ef_search is None:
+            return
+        # A session setting, so that a nearest-neighbour query needs no
+        # transaction of its own just to set it (SET LOCAL).
+        await conn.execute(
+            sql.SQL("SET hnsw.ef_search = {}").format(sql.Literal(hnsw_ef_search))
+        )
+        if not conn.autocommit:
+            await conn.commit()
+
+    return configure
 
 
 async def open_pool(
-    url: str, *, min_size: int = 1, max_size: int = 8
+    url: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 8,
+    autocommit: bool = False,
+    hnsw_ef_search: int | None = None,
 ) -> AsyncConnectionPool:
+    """Open a pool of connections.
+
+    `autocommit` pools suit reads of one statement each: a statement in a
+    transaction of its own costs two more round trips (BEGIN and COMMIT).
+    `hnsw_ef_search` sets pgvector's HNSW candidate list for every session.
+    """
     pool = AsyncConnectionPool(
-        url, min_size=min_size, max_size=max_size, configure=_configure, open=False
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        kwargs={"autocommit": autocommit},
+        configure=_configure(hnsw_ef_search),
+        open=False,
     )
     await pool.open(wait=True, timeout=30)
     return pool

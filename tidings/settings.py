@@ -92,6 +92,20 @@ class Settings(BaseSettings):
     )
     s3_region: str = Field(default="us-east-1", description="S3 region name.")
 
+    api_read_connections: int = Field(
+        default=8,
+        ge=1,
+        description="Postgres connections of each API process for searches, "
+        "recommendations and API key lookups (besides its 10 for the rest).",
+    )
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long an API process trusts an API key it found active; "
+        "a key revoked in Postgres keeps working that long. 0 looks up every "
+        "request.",
+    )
+
     max_upload_bytes: int = Field(
         default=100 * 1024 * 1024, ge=1, description="Largest accepted upload, bytes."
     )

@@ -60,7 +60,9 @@ async def read_recommendations(
     interacted with. Out-of-stock products are left out unless asked for."""
     column, value = _subject(product_id, session_id, user_id)
     tenant_id = tenant.tenant_id
-    async with services.pool.connection() as conn, conn.transaction():
+    # Each statement reads on its own: a product deleted in between is left
+    # out of the summaries and so of the lists.
+    async with services.read_pool.connection() as conn:
         state = await read_catalog_state(conn, tenant_id)
         if column == "product_id":
             embeddings = await product_embeddings(conn, tenant_id, [value])
