@@ -65,22 +65,32 @@ def window_for(limit: int, offset: int) -> int:
 # Vector hits, at most `window` rows, come from a second branch that keeps
 # those the full text does not match. Testing `product_id = ANY(...)` on every
 # text match instead scans the array once per row when Postgres runs the
-# statement on a cached generic plan.
+# statement on a cached generic plan. The second branch looks its rows up
+# among the text matches instead of testing their search_text, which lives
+# outside the row (TOAST).
 MATCHED_TEXT = """
-matched AS MATERIALIZED (
+text_matched AS MATERIALIZED (
     SELECT p.product_id, p.brand, p.category_prefixes,
            p.price::float8 AS price, p.updated_at, TRUE AS text_hit,
            CASE WHEN p.rank_text @@ q.tsq
                 THEN ts_rank(p.rank_text, q.tsq) END AS main_rank
     FROM products p, websearch_to_tsquery('english', %(text)s) AS q(tsq)
     WHERE {filters} AND p.search_text @@ q.tsq
-    UNION ALL
+),
+vector_matched AS MATERIALIZED (
     SELECT p.product_id, p.brand, p.category_prefixes,
            p.price::float8 AS price, p.updated_at, FALSE AS text_hit,
            NULL::float4 AS main_rank
-    FROM products p, websearch_to_tsquery('english', %(text)s) AS q(tsq)
+    FROM products p
     WHERE {filters} AND p.product_id = ANY(%(vector_ids)s)
-      AND NOT p.search_text @@ q.tsq{exclusion}
+      AND NOT EXISTS (
+          SELECT FROM text_matched t WHERE t.product_id = p.product_id
+      ){exclusion}
+),
+matched AS NOT MATERIALIZED (
+    SELECT * FROM text_matched
+    UNION ALL
+    SELECT * FROM vector_matched
 )"""
 
 # A word or phrase the query excludes ("-word", '-"two words"') also keeps
