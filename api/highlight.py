@@ -9,6 +9,7 @@ that full-text search applies.
 
 import html
 import re
+from functools import lru_cache
 
 from tidings.catalog_text import fold
 
@@ -25,7 +26,9 @@ def _stem(term: str) -> str:
     return term
 
 
-def _pattern(terms: list[str]) -> re.Pattern[str] | None:
+# Each hit's title and snippet use the same pattern.
+@lru_cache(maxsize=1024)
+def _pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     parts = []
     for term in sorted(set(terms), key=len, reverse=True):
         if _LATIN.match(term):
@@ -42,7 +45,7 @@ def _spans(text: str, terms: list[str]) -> tuple[str, list[tuple[int, int]]]:
     """Return the text to show and the spans of terms in it."""
     folded = fold(text)
     shown = text if len(folded) == len(text) else folded
-    pattern = _pattern(terms)
+    pattern = _pattern(tuple(terms))
     if pattern is None:
         return shown, []
     return shown, [m.span() for m in pattern.finditer(folded) if m.end() > m.start()]
