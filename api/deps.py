@@ -19,7 +19,8 @@ from tidings.settings import Settings
 class Services:
     settings: Settings
     pool: AsyncConnectionPool
-    # Autocommit connections for reads of one statement each (searches).
+    # Autocommit connections for searches and recommendations, so that slow
+    # searches cannot take the connections that every other request needs.
     read_pool: AsyncConnectionPool
     tenants: TenantLookup
     producer: EventProducer

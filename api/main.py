@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from psycopg_pool import PoolTimeout
 from starlette.types import Scope
 
 from api.access_log import AccessLog
@@ -14,6 +15,7 @@ from api.api_keys import TenantLookup
 from api.body_guard import BodyGuard, BodyLimit, KeyCheck
 from api.deps import Services
 from api.event_hub import EventHub
+from api.pool_errors import pool_timeout_response
 from api.routes import (
     asyncapi,
     documents,
@@ -46,12 +48,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database_url = settings.resolved_database_url()
         ef_search = settings.catalog_hnsw_ef_search
-        pool = await open_pool(database_url, max_size=10, hnsw_ef_search=ef_search)
+        pool = await open_pool(
+            database_url,
+            max_size=10,
+            hnsw_ef_search=ef_search,
+            application_name="tidings-api",
+        )
         read_pool = await open_pool(
             database_url,
             max_size=settings.api_read_connections,
             autocommit=True,
             hnsw_ef_search=ef_search,
+            application_name="tidings-api-search",
         )
         producer = EventProducer(
             settings.resolved_kafka_bootstrap(),
@@ -64,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings=settings,
             pool=pool,
             read_pool=read_pool,
-            tenants=TenantLookup(read_pool, settings.auth_cache_seconds),
+            tenants=TenantLookup(pool, settings.auth_cache_seconds),
             producer=producer,
             store=open_object_store(settings),
             fernet=load_fernet(settings),
@@ -91,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_exception_handler(RequestValidationError, validation_error_response)
+    app.add_exception_handler(PoolTimeout, pool_timeout_response)
     app.include_router(health.router)
     app.include_router(asyncapi.router)
     app.include_router(documents.router)

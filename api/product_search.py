@@ -97,7 +97,8 @@ matched AS NOT MATERIALIZED (
 # out products that only the vector search found.
 EXCLUSION = """
       AND NOT p.search_text @@ websearch_to_tsquery('english', %(excluded)s)"""
-_EXCLUDED = re.compile(r'(?:^|\s)-("[^"]+"|[^\s"]+)')
+# websearch_to_tsquery reads an unclosed quote as a phrase to the end.
+_EXCLUDED = re.compile(r'(?:^|\s)-("[^"]+"?|[^\s"]+)')
 
 
 def excluded_text(text: str) -> str:

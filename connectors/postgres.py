@@ -81,6 +81,7 @@ async def open_pool(
     max_size: int = 8,
     autocommit: bool = False,
     hnsw_ef_search: int | None = None,
+    application_name: str = "tidings",
 ) -> AsyncConnectionPool:
     """Open a pool of connections.
 
@@ -92,8 +93,13 @@ async def open_pool(
         url,
         min_size=min_size,
         max_size=max_size,
-        kwargs={"autocommit": autocommit},
+        # The name shows in pg_stat_activity.
+        kwargs={"autocommit": autocommit, "application_name": application_name},
         configure=_configure(hnsw_ef_search),
+        # A connection that Postgres closed (restart, pg_terminate_backend)
+        # would otherwise fail the next request that gets it. The check costs
+        # one empty query per checkout.
+        check=AsyncConnectionPool.check_connection,
         open=False,
     )
     await pool.open(wait=True, timeout=30)

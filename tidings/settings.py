@@ -95,12 +95,13 @@ class Settings(BaseSettings):
     api_read_connections: int = Field(
         default=8,
         ge=1,
-        description="Postgres connections of each API process for searches, "
-        "recommendations and API key lookups (besides its 10 for the rest).",
+        description="Postgres connections of each API process for searches "
+        "and recommendations (besides its 10 for the rest).",
     )
     auth_cache_seconds: float = Field(
         default=5.0,
         ge=0,
+        le=3600,
         description="How long an API process trusts an API key it found active; "
         "a key revoked in Postgres keeps working that long. 0 looks up every "
         "request.",

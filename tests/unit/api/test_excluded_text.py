@@ -14,6 +14,8 @@ from api.product_search import excluded_text
         ("t-shirt", ""),
         ("x - y", ""),
         ("shoes", ""),
+        ('-"hoodie', '"hoodie'),
+        ('top -"trail running', '"trail running'),
     ],
 )
 def test_excluded_text(query: str, expected: str) -> None:

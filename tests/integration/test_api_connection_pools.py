@@ -1,0 +1,86 @@
+"""The API's Postgres pools survive closed connections, and searches that
+wait on a lock leave every other request its own connections."""
+
+import threading
+import uuid
+
+import httpx
+import psycopg
+import pytest
+
+from tests.integration.catalog_helpers import wait_until
+from tests.stack import Stack
+from tidings.tenants import create_tenant
+
+pytestmark = pytest.mark.integration
+
+HUNG_SEARCHES = 10
+# The test stack keeps the default TIDINGS_API_READ_CONNECTIONS.
+READ_CONNECTIONS = 8
+
+WAITING_SEARCHES_SQL = """
+SELECT count(*) FROM pg_stat_activity
+WHERE application_name = 'tidings-api-search' AND wait_event_type = 'Lock'
+"""
+
+
+def _client(stack: Stack) -> httpx.Client:
+    with psycopg.connect(stack.database_url) as conn:
+        _, key = create_tenant(conn, f"pools-{uuid.uuid4().hex[:10]}")
+    headers = {"Authorization": f"Bearer {key}"}
+    return httpx.Client(base_url=stack.api_url, headers=headers, timeout=60)
+
+
+def test_closed_connections_replaced(stack: Stack, db: psycopg.Connection) -> None:
+    with _client(stack) as client:
+        assert client.get("/v1/search/products", params={"q": "pool"}).is_success
+        assert client.get("/v1/documents").is_success
+
+        (closed,) = db.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name LIKE 'tidings-api%'"
+        ).fetchone()
+        assert closed > 0
+
+        for _ in range(5):
+            search = client.get("/v1/search/products", params={"q": "pool"})
+            assert search.status_code == 200, search.text
+        documents = client.get("/v1/documents")
+        assert documents.status_code == 200, documents.text
+
+
+def test_hung_searches_leave_other_routes(stack: Stack, db: psycopg.Connection) -> None:
+    statuses: list[int] = []
+
+    def search(client: httpx.Client) -> None:
+        statuses.append(
+            client.get("/v1/search/products", params={"q": "lock"}).status_code
+        )
+
+    with _client(stack) as searcher, psycopg.connect(stack.database_url) as locker:
+        locker.execute("LOCK TABLE products IN ACCESS EXCLUSIVE MODE")
+        threads = [
+            threading.Thread(target=search, args=(searcher,))
+            for _ in range(HUNG_SEARCHES)
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+
+            def all_waiting() -> bool:
+                (waiting,) = db.execute(WAITING_SEARCHES_SQL).fetchone()
+                return waiting >= READ_CONNECTIONS
+
+            assert wait_until(all_waiting, timeout=30), "the searches never waited"
+
+            # A new tenant's key is not cached, so its lookup needs Postgres.
+            with _client(stack) as other:
+                documents = other.get("/v1/documents")
+            assert documents.status_code == 200, documents.text
+            assert not statuses, "a search finished while the lock was held"
+        finally:
+            locker.rollback()
+            for thread in threads:
+                thread.join()
+
+    assert statuses == [200] * HUNG_SEARCHES
