@@ -24,6 +24,10 @@ from api.product_filters import ProductFilters
 # RRF constant from Cormack, Clarke and Buettcher (SIGIR 2009).
 RRF_K = 60
 MIN_WINDOW = 100
+# The vector list does not grow with the offset: it is part of the result
+# set, so a larger list on later pages would change `total` and the order,
+# and pages would repeat products.
+VECTOR_WINDOW = MIN_WINDOW
 MAX_WINDOW = 1000
 FACET_VALUES = 30
 

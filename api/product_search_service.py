@@ -18,7 +18,7 @@ from api.catalog_models import (
 )
 from api.deps import Services
 from api.highlight import highlight, snippet
-from api.product_search import ProductQuery, SearchPage, search_page, window_for
+from api.product_search import VECTOR_WINDOW, ProductQuery, SearchPage, search_page
 from api.typo import correct_query
 from api.unknown_tokens import mostly_unknown
 from api.vector_search import CatalogState, nearest_products, read_catalog_state
@@ -87,7 +87,7 @@ async def run_search(
             tenant_id,
             state,
             embedding,
-            window_for(shape.limit, shape.offset),
+            VECTOR_WINDOW,
             shape.filters,
             settings.catalog_hnsw_ef_search,
         )
