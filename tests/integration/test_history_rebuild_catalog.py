@@ -520,6 +520,10 @@ def test_products_rebuild_equals_live(
     assert versions == {k: v for k, v in EXPECTED_VERSIONS.items() if v is not None}
     for table in tables:
         assert_same_rows(before[table], snapshot(db, table, tenants), table)
+    (options,) = db.execute(
+        "SELECT reloptions FROM pg_class WHERE oid = 'products'::regclass"
+    ).fetchone()
+    assert options is not None and "toast_tuple_target=128" in options
 
 
 def test_products_responses_equal_after_swap(catalog_run: CatalogRun) -> None:

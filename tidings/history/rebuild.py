@@ -14,9 +14,10 @@ swap's transaction. The products view takes the vector index timer's lock and
 bumps every tenant's catalog version after the swap.
 
 NOTE: LIKE ... INCLUDING ALL copies columns, defaults, constraints and
-indexes but not triggers, policies, grants or foreign keys that point at the
-table; a serial column's default would still use the live table's sequence,
-which the swap drops. The current views have none of these.
+indexes, and the table's storage parameters are copied apart. It copies no
+triggers, policies, grants or foreign keys that point at the table. A
+serial column's default would still use the live table's sequence, which
+the swap drops. The current views have none of these.
 """
 
 import re
@@ -100,6 +101,29 @@ async def _create_shadows(conn: AsyncConnection, view: View) -> None:
                 sql.Identifier(table.shadow), sql.Identifier(table.name)
             )
         )
+        await _copy_table_options(conn, table.name, table.shadow)
+
+
+async def _copy_table_options(conn: AsyncConnection, source: str, target: str) -> None:
+    """Copy storage parameters such as toast_tuple_target, which LIKE leaves
+    out."""
+    cursor = await conn.execute(
+        "SELECT reloptions FROM pg_class WHERE oid = %s::regclass", (source,)
+    )
+    row = await cursor.fetchone()
+    if row is None or not row[0]:
+        return
+    options = []
+    for option in row[0]:
+        name, _, value = option.partition("=")
+        options.append(
+            sql.SQL("{} = {}").format(sql.Identifier(name), sql.Literal(value))
+        )
+    await conn.execute(
+        sql.SQL("ALTER TABLE {} SET ({})").format(
+            sql.Identifier(target), sql.SQL(", ").join(options)
+        )
+    )
 
 
 async def _take_view_lock(conn: AsyncConnection, lock_id: int, view: View) -> None:
