@@ -3,7 +3,7 @@ briefly.
 
 Every request needs its tenant. Looking the key up each time took a pool
 connection and a round trip. A key found active is trusted for
-`auth_cache_seconds`; so a key revoked in Postgres (api_keys.revoked_at)
+`auth_cache_seconds`. A key revoked in Postgres (api_keys.revoked_at) thus
 keeps working in a running API process for at most that long. Unknown and
 revoked keys are never remembered, so a new key works at once.
 """
