@@ -12,7 +12,13 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import structlog
+from psycopg_pool import PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.pool_errors import POOL_BUSY_DETAIL, RETRY_AFTER_SECONDS
+
+log = structlog.get_logger(__name__)
 
 KeyCheck = Callable[[str], Awaitable[bool]]
 
@@ -93,7 +99,19 @@ class BodyGuard:
             )
             return
         check = self.key_is_valid(scope)
-        if check is not None and not await check(key.strip()):
+        try:
+            valid = check is None or await check(key.strip())
+        except PoolTimeout as exc:
+            # This guard runs outside FastAPI's exception handlers.
+            log.warning("database_pool_timeout", path=scope["path"], error=str(exc))
+            await _send_json(
+                send,
+                503,
+                POOL_BUSY_DETAIL,
+                [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())],
+            )
+            return
+        if not valid:
             await _send_json(
                 send, 401, "Invalid API key", [(b"www-authenticate", b"Bearer")]
             )

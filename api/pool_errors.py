@@ -8,6 +8,10 @@ from psycopg_pool import PoolTimeout
 log = structlog.get_logger(__name__)
 
 RETRY_AFTER_SECONDS = 5
+POOL_BUSY_DETAIL = (
+    "All database connections of this API process are busy; "
+    f"retry in {RETRY_AFTER_SECONDS} seconds"
+)
 
 
 async def pool_timeout_response(request: Request, exc: PoolTimeout) -> JSONResponse:
@@ -21,9 +25,6 @@ async def pool_timeout_response(request: Request, exc: PoolTimeout) -> JSONRespo
     )
     return JSONResponse(
         status_code=503,
-        content={
-            "detail": "All database connections of this API process are busy; "
-            f"retry in {RETRY_AFTER_SECONDS} seconds"
-        },
+        content={"detail": POOL_BUSY_DETAIL},
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
