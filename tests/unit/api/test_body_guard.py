@@ -1,4 +1,4 @@
-"""The request-body guard answers before the app reads a body."""
+"""The request-body guard rejects a request before the app reads its body."""
 
 import httpx
 from psycopg_pool import PoolTimeout
