@@ -162,6 +162,11 @@ class ProductSearchResults(BaseModel):
         description="The query after typo correction, when that was needed."
     )
     total: int
+    exhaustive: bool = Field(
+        description="False when the query matched more products than the "
+        "search reads (TIDINGS_CATALOG_MAX_TEXT_MATCHES): then total is a lower "
+        "bound, and ranking and facets cover only the matches read."
+    )
     limit: int
     offset: int
     sort: ProductSort

@@ -54,6 +54,9 @@ class SearchPage:
     rows: list[dict[str, Any]]
     total: int
     text_matches: int
+    # False when the full-text matches reached the cap, so that `total` is a
+    # lower bound and ranking and facets saw only the first matches.
+    exhaustive: bool
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
@@ -67,9 +70,12 @@ def window_for(limit: int, offset: int) -> int:
 # Description-only matches are ranked by `search_text` in PAGE_RELEVANCE, and
 # only when the main-field matches leave the window short.
 # Vector hits, at most `window` rows, come from a second branch that keeps
-# those the full text does not match. Testing `product_id = ANY(...)` on every
-# text match instead scans the array once per row when Postgres runs the
-# statement on a cached generic plan. The second branch looks its rows up
+# those the full text does not match. Every vector candidate that passes the
+# filters and exclusions belongs to the result set, so the fusion joins the
+# vector list with those candidates instead of scanning all matches.
+# Testing `product_id = ANY(...)` on every text match instead scans the
+# array once per row when Postgres runs the statement on a cached generic
+# plan. The second branch looks its rows up
 # among the text matches instead of testing their search_text, which lives
 # outside the row (TOAST).
 MATCHED_TEXT = """
@@ -79,23 +85,31 @@ text_matched AS MATERIALIZED (
            CASE WHEN p.rank_text @@ q.tsq
                 THEN ts_rank(p.rank_text, q.tsq) END AS main_rank
     FROM products p, websearch_to_tsquery('english', %(text)s) AS q(tsq)
-    WHERE {filters} AND p.search_text @@ q.tsq
+    WHERE {filters} AND p.search_text @@ q.tsq{text_limit}
+),
+vector_candidates AS MATERIALIZED (
+    SELECT p.product_id, p.brand, p.category_prefixes,
+           p.price::float8 AS price, p.updated_at
+    FROM products p
+    WHERE {filters} AND p.product_id = ANY(%(vector_ids)s){exclusion}
 ),
 vector_matched AS MATERIALIZED (
-    SELECT p.product_id, p.brand, p.category_prefixes,
-           p.price::float8 AS price, p.updated_at, FALSE AS text_hit,
-           NULL::float4 AS main_rank
-    FROM products p
-    WHERE {filters} AND p.product_id = ANY(%(vector_ids)s)
-      AND NOT EXISTS (
-          SELECT FROM text_matched t WHERE t.product_id = p.product_id
-      ){exclusion}
+    SELECT v.*, FALSE AS text_hit, NULL::float4 AS main_rank
+    FROM vector_candidates v
+    WHERE NOT EXISTS (
+        SELECT FROM text_matched t WHERE t.product_id = v.product_id
+    )
 ),
 matched AS NOT MATERIALIZED (
     SELECT * FROM text_matched
     UNION ALL
     SELECT * FROM vector_matched
 )"""
+
+# Reading matches in table order and stopping at the cap bounds the cost of a
+# broad query: each match costs about 2 µs to fetch, rank and count.
+TEXT_LIMIT = """
+    LIMIT %(max_matches)s"""
 
 # A word or phrase the query excludes ("-word", '-"two words"') also keeps
 # out products that only the vector search found.
@@ -162,9 +176,9 @@ fused AS (
     FROM (
         SELECT product_id, rank, 'text' AS source FROM lexical
         UNION ALL
-        SELECT product_id, rank, 'vector' FROM semantic
+        SELECT product_id, rank, 'vector'
+        FROM semantic JOIN vector_candidates USING (product_id)
     ) r
-    JOIN matched m USING (product_id)
     GROUP BY r.product_id
 ),
 page AS (
@@ -188,19 +202,38 @@ page AS (
     LIMIT %(limit)s OFFSET %(offset)s
 )"""
 
-# Totals and the price range come from one pass over the matched rows.
+# Without facets, totals come from one pass over the matched rows.
 COUNTS = """
 counts AS MATERIALIZED (
-    SELECT count(*) AS total, count(*) FILTER (WHERE text_hit) AS text_count,
-           min(price) AS lo, max(price) AS hi
+    SELECT count(*) AS total, count(*) FILTER (WHERE text_hit) AS text_count
     FROM matched
 )"""
 
+# With facets, one pass (GROUPING SETS) counts the matched rows per brand, per
+# category prefix array, per price and per text_hit, and the totals, the price
+# range and the histogram come from those groups. GROUPING() sets one bit per
+# argument left out of a row's grouping set: 7 is a brand row, 11 a category
+# row, 13 a price row and 14 a text_hit row.
 # The histogram's bucket width is 1, 2 or 5 times a power of ten, chosen to
-# give about ten buckets between the lowest and the highest price. Brands,
-# category prefixes and price buckets are then counted in one pass (GROUPING
-# SETS) instead of one scan each.
+# give about ten buckets between the lowest and the highest price.
 FACET_PARTS = """
+groups AS MATERIALIZED (
+    SELECT GROUPING(m.brand, m.category_prefixes, m.price, m.text_hit)
+               AS grouping,
+           m.brand, m.category_prefixes, m.price, m.text_hit, count(*) AS n
+    FROM matched m
+    GROUP BY GROUPING SETS (
+        (m.brand), (m.category_prefixes), (m.price), (m.text_hit)
+    )
+),
+counts AS MATERIALIZED (
+    SELECT coalesce(sum(n) FILTER (WHERE grouping = 14), 0) AS total,
+           coalesce(sum(n) FILTER (WHERE grouping = 14 AND text_hit), 0)
+               AS text_count,
+           min(price) FILTER (WHERE grouping = 13) AS lo,
+           max(price) FILTER (WHERE grouping = 13) AS hi
+    FROM groups
+),
 step AS MATERIALIZED (
     SELECT CASE
         WHEN lo IS NULL THEN NULL
@@ -218,23 +251,13 @@ step AS MATERIALIZED (
         FROM (SELECT lo, (hi - lo) / 10.0 AS raw FROM counts) r
     ) s
 ),
-groups AS MATERIALIZED (
-    SELECT GROUPING(m.brand, m.category_prefixes, floor(m.price / s.width))
-               AS grouping,
-           m.brand, m.category_prefixes,
-           floor(m.price / s.width) AS bucket, s.width, count(*) AS n
-    FROM matched m, step s
-    GROUP BY GROUPING SETS (
-        (m.brand), (m.category_prefixes), (floor(m.price / s.width), s.width)
-    )
-),
 facets AS (
     SELECT json_build_object(
         'brands', (
             SELECT coalesce(json_agg(json_build_object('value', brand, 'count', n)
                                      ORDER BY n DESC, brand), '[]')
             FROM (SELECT brand, n FROM groups
-                  WHERE grouping = 3 AND brand IS NOT NULL
+                  WHERE grouping = 7 AND brand IS NOT NULL
                   ORDER BY n DESC, brand LIMIT %(facet_values)s) b
         ),
         'categories', (
@@ -242,7 +265,7 @@ facets AS (
                                      ORDER BY n DESC, c), '[]')
             FROM (SELECT c, sum(g.n) AS n
                   FROM groups g, unnest(g.category_prefixes) c
-                  WHERE g.grouping = 5
+                  WHERE g.grouping = 11
                   GROUP BY c ORDER BY n DESC, c LIMIT %(facet_values)s) g
         ),
         'price', (
@@ -251,7 +274,11 @@ facets AS (
                        ORDER BY lower), '[]')
             FROM (SELECT round((bucket * width)::numeric, 6)::float8 AS lower,
                          width, n
-                  FROM groups WHERE grouping = 6 AND bucket IS NOT NULL) h
+                  FROM (SELECT floor(g.price / s.width) AS bucket, s.width,
+                               sum(g.n) AS n
+                        FROM groups g, step s
+                        WHERE g.grouping = 13 AND g.price IS NOT NULL
+                        GROUP BY 1, 2) b) h
         )
     ) AS facets
 )"""
@@ -276,19 +303,29 @@ ORDER BY h.position
 """
 
 
+def capped(query: ProductQuery) -> bool:
+    """Return whether the search reads at most `max_matches` full-text matches.
+
+    Only relevance order is capped. A price or date order over part of the
+    matches would return wrong products, not merely other equal ones.
+    """
+    return bool(query.text) and query.sort == "relevance"
+
+
 def search_sql(query: ProductQuery, tenant_id: str) -> tuple[sql.Composed, dict]:
     """Return the search statement and its filter parameters."""
     filters, params = query.filters.where(tenant_id)
     matched = MATCHED_TEXT if query.text else MATCHED_BROWSE
     excluded = excluded_text(query.text)
     matched = matched.replace("{exclusion}", EXCLUSION if excluded else "")
+    matched = matched.replace("{text_limit}", TEXT_LIMIT if capped(query) else "")
     if excluded:
         params["excluded"] = excluded
     if query.text and query.sort == "relevance":
         page = PAGE_RELEVANCE
     else:
         page = PAGE_SORTED.replace("{order}", SORT_ORDERS[query.sort])
-    parts = [matched, page, COUNTS, FACET_PARTS if query.facets else NO_FACETS]
+    parts = [matched, page, FACET_PARTS if query.facets else COUNTS + "," + NO_FACETS]
     template = "WITH " + ",".join(parts) + RESULT
     return sql.SQL(template).format(filters=filters), params
 
@@ -299,8 +336,10 @@ async def search_page(
     query: ProductQuery,
     vector: list[tuple[str, float]],
     min_similarity: float,
+    max_matches: int,
 ) -> SearchPage:
-    """Run the search statement for one query."""
+    """Run the search statement for one query, reading at most `max_matches`
+    full-text matches when it ranks by relevance."""
     # Only products that reach the similarity take part, so a product is
     # labelled as matched by vector in every sort order alike.
     members = [pid for pid, similarity in vector if similarity >= min_similarity]
@@ -314,12 +353,14 @@ async def search_page(
         "limit": query.limit,
         "offset": query.offset,
         "facet_values": FACET_VALUES,
+        "max_matches": max_matches,
     }
     async with conn.cursor(row_factory=dict_row) as cursor:
         await cursor.execute(statement, params)
         rows = await cursor.fetchall()
 
     first = rows[0]
+    text_matches = int(first["text_count"])
     hits = [
         {key: value for key, value in row.items() if key not in SUMMARY_COLUMNS}
         for row in rows
@@ -328,7 +369,8 @@ async def search_page(
     return SearchPage(
         rows=hits,
         total=int(first["total"]),
-        text_matches=int(first["text_count"]),
+        text_matches=text_matches,
+        exhaustive=not capped(query) or text_matches < max_matches,
         facets=first["facets"] or {},
     )
 

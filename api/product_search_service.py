@@ -91,7 +91,10 @@ async def run_search(
             shape.filters,
             settings.catalog_hnsw_ef_search,
         )
-    page = await search_page(conn, tenant_id, shape, vector, min_similarity)
+    max_matches = settings.catalog_max_text_matches
+    page = await search_page(
+        conn, tenant_id, shape, vector, min_similarity, max_matches
+    )
     if not query or page.text_matches >= TYPO_FALLBACK_BELOW:
         return page, None
 
@@ -99,7 +102,9 @@ async def run_search(
     if corrected is None:
         return page, None
     retry = dataclasses.replace(shape, text=query_text(corrected))
-    second = await search_page(conn, tenant_id, retry, vector, min_similarity)
+    second = await search_page(
+        conn, tenant_id, retry, vector, min_similarity, max_matches
+    )
     if second.text_matches > page.text_matches:
         return second, corrected
     return page, None
@@ -129,6 +134,7 @@ async def search_products(
         query=query,
         corrected_query=corrected,
         total=page.total,
+        exhaustive=page.exhaustive,
         limit=shape.limit,
         offset=shape.offset,
         sort=shape.sort,  # type: ignore[arg-type]

@@ -355,7 +355,12 @@ async def relevance(
             hybrid = [hit["product_id"] for hit in response.json()["hits"]]
             async with pool.connection() as conn, conn.transaction():
                 page = await search_page(
-                    conn, tenant_id, search_shape(item.query), [], 1.0
+                    conn,
+                    tenant_id,
+                    search_shape(item.query),
+                    [],
+                    1.0,
+                    settings.catalog_max_text_matches,
                 )
                 state = await read_catalog_state(conn, tenant_id)
                 nearest = await nearest_products(

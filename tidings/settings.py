@@ -203,6 +203,14 @@ class Settings(BaseSettings):
         description="Cosine similarity a product needs to match a query by its "
         "embedding alone.",
     )
+    # At least 1,000, the deepest page (offset + limit) a search can request.
+    catalog_max_text_matches: int = Field(
+        default=2000,
+        ge=1000,
+        description="Full-text matches a relevance-ordered product search reads "
+        "at most. A query that matches more ranks and counts only the first "
+        "this many in table order and returns exhaustive: false.",
+    )
     catalog_result_cache_size: int = Field(
         default=2000, ge=0, description="Search results cached per API process."
     )
