@@ -12,6 +12,8 @@ variations through `POST /v1/catalog/products`, and reports:
   runs bound real traffic, whose share of repeated queries lies in between;
 - the same search code run in this process straight against Postgres at one
   client, so the service's overhead shows as a ratio;
+- how many load queries reach the full-text match cap, and how much of
+  their first page an uncapped search shares;
 - recall@10 of the vector part against an exact scan, for the large tenant
   (its own HNSW index), with a filter, and for a small tenant;
 - nDCG@10 of hybrid, full-text only and vector only on a judged query set,
@@ -41,10 +43,11 @@ import aiohttp  # noqa: E402
 import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 import psycopg  # noqa: E402
+from psycopg import AsyncConnection  # noqa: E402
 from psycopg_pool import AsyncConnectionPool  # noqa: E402
 
 from api.product_filters import ProductFilters  # noqa: E402
-from api.product_search import ProductQuery, search_page  # noqa: E402
+from api.product_search import VECTOR_WINDOW, ProductQuery, search_page  # noqa: E402
 from api.product_search_service import run_search  # noqa: E402
 from api.unknown_tokens import mostly_unknown  # noqa: E402
 from api.vector_search import (  # noqa: E402
@@ -497,6 +500,7 @@ async def measure(stack: test_stack.Stack, args: argparse.Namespace) -> None:
             f"\nservice / direct p50 at 1 client: "
             f"{service_p50 / percentile(latencies, 0.5):.2f}\n"
         )
+        await report_cap(pool, settings, large_id, load_queries, embeddings)
 
         await report_recall(pool, settings, catalogs, keys, embedder, args)
         scores = await relevance(
@@ -538,6 +542,76 @@ async def cached_rows(
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+async def report_cap(
+    pool: AsyncConnectionPool,
+    settings: Settings,
+    tenant_id: str,
+    queries: list[str],
+    embeddings: list[np.ndarray | None],
+) -> None:
+    """Print how many queries reach the full-text match cap, and how much of
+    their first page an uncapped search shares."""
+    max_matches = settings.catalog_max_text_matches
+    capped = identical = 0
+    overlaps: list[float] = []
+    ranks: tuple[list[float], list[float]] = ([], [])
+    async with pool.connection() as conn:
+        state = await read_catalog_state(conn, tenant_id)
+        for query, embedding in zip(queries, embeddings, strict=True):
+            shape = search_shape(query)
+            vector = []
+            if embedding is not None:
+                vector = await nearest_products(
+                    conn,
+                    tenant_id,
+                    state,
+                    embedding,
+                    VECTOR_WINDOW,
+                    shape.filters,
+                    settings.catalog_hnsw_ef_search,
+                )
+            similarity = settings.catalog_vector_min_similarity
+            page = await search_page(
+                conn, tenant_id, shape, vector, similarity, max_matches
+            )
+            if page.exhaustive:
+                continue
+            full = await search_page(conn, tenant_id, shape, vector, similarity, 10**9)
+            first = [row["product_id"] for row in page.rows]
+            exact = [row["product_id"] for row in full.rows]
+            capped += 1
+            identical += first == exact
+            overlaps.append(len(set(first) & set(exact)) / max(1, len(exact)))
+            ranks[0].append(await mean_text_rank(conn, tenant_id, shape.text, first))
+            ranks[1].append(await mean_text_rank(conn, tenant_id, shape.text, exact))
+    print(
+        f"queries that reach the cap of {max_matches} full-text matches: "
+        f"{capped} of {len(queries)}"
+    )
+    if overlaps:
+        print(
+            f"their first 10 hits against an uncapped search: mean overlap "
+            f"{statistics.mean(overlaps):.2f}, identical in {identical}; mean "
+            f"ts_rank on title, brand, category and attributes "
+            f"{statistics.mean(ranks[0]):.4f} capped, "
+            f"{statistics.mean(ranks[1]):.4f} uncapped\n"
+        )
+
+
+async def mean_text_rank(
+    conn: AsyncConnection, tenant_id: str, text: str, product_ids: list[str]
+) -> float:
+    """Return the mean ts_rank that search ranks by, over the given products."""
+    cursor = await conn.execute(
+        "SELECT coalesce(avg(ts_rank(rank_text, "
+        "websearch_to_tsquery('english', %s))), 0) FROM products "
+        "WHERE tenant_id = %s AND product_id = ANY(%s)",
+        (text, tenant_id, product_ids),
+    )
+    row = await cursor.fetchone()
+    return float(row[0]) if row else 0.0
 
 
 async def report_recall(
