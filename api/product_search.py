@@ -315,6 +315,12 @@ def capped(query: ProductQuery) -> bool:
 def search_sql(query: ProductQuery, tenant_id: str) -> tuple[sql.Composed, dict]:
     """Return the search statement and its filter parameters."""
     filters, params = query.filters.where(tenant_id)
+    # On a cached generic plan Postgres guesses the share of one tenant from
+    # the number of tenants, and for a large tenant then ANDed a bitmap of all
+    # its rows (products_by_brand) into every text search: 2 ms per search
+    # on the 96,683-product benchmark tenant. The literal gives it the real
+    # share, at the cost of one prepared statement per tenant.
+    filters = sql.SQL("{} AND p.tenant_id = {}").format(filters, sql.Literal(tenant_id))
     matched = MATCHED_TEXT if query.text else MATCHED_BROWSE
     excluded = excluded_text(query.text)
     matched = matched.replace("{exclusion}", EXCLUSION if excluded else "")
