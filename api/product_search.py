@@ -107,7 +107,7 @@ matched AS NOT MATERIALIZED (
 )"""
 
 # Reading matches in table order and stopping at the cap bounds the cost of a
-# broad query: each match costs about 2 µs to fetch, rank and count.
+# broad query, since each match read is fetched, ranked and counted.
 TEXT_LIMIT = """
     LIMIT %(max_matches)s"""
 
