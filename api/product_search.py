@@ -4,9 +4,9 @@ rank fusion (RRF), with filters, sorting, pagination and facets.
 The result set of a query is every filtered product whose search text
 matches the query, plus the nearest products by embedding whose cosine
 similarity reaches `catalog_vector_min_similarity`. Totals and facets count
-that set. Sorting by relevance ranks it by RRF over the top `window` products
-of each list, where `window` covers the requested page. The other sorts
-order the whole set. Without a query, the set is every filtered product.
+that set. Sorting by relevance ranks it by RRF over the first 100 products
+of each list, and the text matches after those follow in text order. The
+other sorts order the whole set. Without a query, the set is every filtered product.
 
 One statement does all of it, so the matched rows are read once: their
 search text is the largest part of the work.
@@ -27,7 +27,8 @@ MIN_WINDOW = 100
 # The vector list does not grow with the offset: it is part of the result
 # set, so a larger list on later pages would change `total` and the order,
 # and pages would repeat products.
-VECTOR_WINDOW = MIN_WINDOW
+FUSION_WINDOW = MIN_WINDOW
+VECTOR_WINDOW = FUSION_WINDOW
 MAX_WINDOW = 1000
 FACET_VALUES = 30
 
@@ -80,25 +81,25 @@ def window_for(limit: int, offset: int) -> int:
 # outside the row (TOAST).
 MATCHED_TEXT = """
 text_matched AS MATERIALIZED (
-    SELECT p.product_id, p.brand, p.category_prefixes,
-           p.price::float8 AS price, p.updated_at, TRUE AS text_hit,
+    SELECT p.product_id, p.brand, p.category_prefixes, p.price, p.updated_at,
+           TRUE AS text_hit,
            CASE WHEN p.rank_text @@ q.tsq
                 THEN ts_rank(p.rank_text, q.tsq) END AS main_rank
     FROM products p, websearch_to_tsquery('english', %(text)s) AS q(tsq)
     WHERE {filters} AND p.search_text @@ q.tsq{text_limit}
 ),
 vector_candidates AS MATERIALIZED (
-    SELECT p.product_id, p.brand, p.category_prefixes,
-           p.price::float8 AS price, p.updated_at
+    SELECT p.product_id, p.brand, p.category_prefixes, p.price, p.updated_at,
+           t.product_id IS NOT NULL AS text_hit
     FROM products p
+    LEFT JOIN text_matched t ON t.product_id = p.product_id
     WHERE {filters} AND p.product_id = ANY(%(vector_ids)s){exclusion}
 ),
 vector_matched AS MATERIALIZED (
-    SELECT v.*, FALSE AS text_hit, NULL::float4 AS main_rank
-    FROM vector_candidates v
-    WHERE NOT EXISTS (
-        SELECT FROM text_matched t WHERE t.product_id = v.product_id
-    )
+    SELECT product_id, brand, category_prefixes, price, updated_at,
+           FALSE AS text_hit, NULL::float4 AS main_rank
+    FROM vector_candidates
+    WHERE NOT text_hit
 ),
 matched AS NOT MATERIALIZED (
     SELECT * FROM text_matched
@@ -107,9 +108,11 @@ matched AS NOT MATERIALIZED (
 )"""
 
 # Reading matches in table order and stopping at the cap bounds the cost of a
-# broad query, since each match read is fetched, ranked and counted.
+# broad query, since each match read is fetched, ranked and counted. The one
+# row read past the cap separates a query that matches exactly the cap from a
+# larger one.
 TEXT_LIMIT = """
-    LIMIT %(max_matches)s"""
+    LIMIT %(max_matches)s + 1"""
 
 # A word or phrase the query excludes ("-word", '-"two words"') also keeps
 # out products that only the vector search found.
@@ -127,14 +130,17 @@ def excluded_text(text: str) -> str:
 
 MATCHED_BROWSE = """
 matched AS MATERIALIZED (
-    SELECT p.product_id, p.brand, p.category_prefixes, p.price::float8 AS price,
-           p.updated_at, FALSE AS text_hit, NULL::float4 AS main_rank
+    SELECT p.product_id, p.brand, p.category_prefixes, p.price, p.updated_at,
+           FALSE AS text_hit, NULL::float4 AS main_rank
     FROM products p
     WHERE {filters}
 )"""
 
 # The product list of the requested page, in order: `position`, `score` and
-# `matched_by` for each product.
+# `matched_by` for each product. RRF fuses the first FUSION_WINDOW products of
+# each list. Text matches ranked after them keep their text score, which is
+# below every fused score, so deeper pages continue in text order. Fusing a
+# window that grew with the page would move products between pages.
 PAGE_RELEVANCE = """
 main_lexical AS MATERIALIZED (
     SELECT product_id, 0 AS tier, main_rank AS text_rank
@@ -166,20 +172,25 @@ lexical AS (
     LIMIT %(window)s
 ),
 semantic AS (
-    SELECT v.product_id, v.rank
+    SELECT v.product_id, v.rank, c.text_hit
     FROM unnest(%(vector_ids)s::text[]) WITH ORDINALITY AS v(product_id, rank)
+    JOIN vector_candidates c USING (product_id)
 ),
 fused AS (
-    SELECT r.product_id,
-           sum(1.0 / (%(rrf_k)s + r.rank))::float8 AS score,
-           array_agg(r.source ORDER BY r.source) AS matched_by
-    FROM (
-        SELECT product_id, rank, 'text' AS source FROM lexical
-        UNION ALL
-        SELECT product_id, rank, 'vector'
-        FROM semantic JOIN vector_candidates USING (product_id)
-    ) r
-    GROUP BY r.product_id
+    SELECT coalesce(l.product_id, s.product_id) AS product_id,
+           CASE
+               WHEN s.rank IS NULL THEN 1.0 / (%(rrf_k)s + l.rank)
+               WHEN l.rank <= %(fusion_window)s
+                   THEN 1.0 / (%(rrf_k)s + l.rank) + 1.0 / (%(rrf_k)s + s.rank)
+               ELSE 1.0 / (%(rrf_k)s + s.rank)
+           END::float8 AS score,
+           CASE
+               WHEN s.rank IS NULL THEN ARRAY['text']
+               WHEN l.rank IS NOT NULL OR s.text_hit THEN ARRAY['text', 'vector']
+               ELSE ARRAY['vector']
+           END AS matched_by
+    FROM lexical l
+    FULL JOIN semantic s ON s.product_id = l.product_id
 ),
 page AS (
     SELECT product_id, score, matched_by,
@@ -215,7 +226,9 @@ counts AS MATERIALIZED (
 # argument left out of a row's grouping set: 7 is a brand row, 11 a category
 # row, 13 a price row and 14 a text_hit row.
 # The histogram's bucket width is 1, 2 or 5 times a power of ten, chosen to
-# give about ten buckets between the lowest and the highest price.
+# give about ten buckets between the lowest and the highest price. Prices stay
+# numeric, so a price on a bucket's lower bound falls in that bucket (in
+# float8, 1.2 / 0.2 is 5.999...).
 FACET_PARTS = """
 groups AS MATERIALIZED (
     SELECT GROUPING(m.brand, m.category_prefixes, m.price, m.text_hit)
@@ -270,10 +283,10 @@ facets AS (
         ),
         'price', (
             SELECT coalesce(json_agg(json_build_object(
-                       'min', lower, 'max', lower + width, 'count', n)
+                       'min', lower, 'max', upper, 'count', n)
                        ORDER BY lower), '[]')
-            FROM (SELECT round((bucket * width)::numeric, 6)::float8 AS lower,
-                         width, n
+            FROM (SELECT round(bucket * width, 6)::float8 AS lower,
+                         round((bucket + 1) * width, 6)::float8 AS upper, n
                   FROM (SELECT floor(g.price / s.width) AS bucket, s.width,
                                sum(g.n) AS n
                         FROM groups g, step s
@@ -316,9 +329,9 @@ def search_sql(query: ProductQuery, tenant_id: str) -> tuple[sql.Composed, dict]
     """Return the search statement and its filter parameters."""
     filters, params = query.filters.where(tenant_id)
     # On a cached generic plan Postgres guesses the share of one tenant from
-    # the number of tenants, and for a large tenant then ANDed a bitmap of all
-    # its rows (products_by_brand) into every text search: 2 ms per search
-    # on the 96,683-product benchmark tenant. The literal gives it the real
+    # the number of tenants. For a large tenant it then ANDed a bitmap of all
+    # its rows (products_by_brand) into every text search, 2 ms per search on
+    # the 96,683-product benchmark tenant. The literal gives it the real
     # share, at the cost of one prepared statement per tenant.
     filters = sql.SQL("{} AND p.tenant_id = {}").format(filters, sql.Literal(tenant_id))
     matched = MATCHED_TEXT if query.text else MATCHED_BROWSE
@@ -354,6 +367,7 @@ async def search_page(
         **filter_params,
         "text": query.text,
         "window": window_for(query.limit, query.offset),
+        "fusion_window": FUSION_WINDOW,
         "vector_ids": members,
         "rrf_k": RRF_K,
         "limit": query.limit,
@@ -366,6 +380,8 @@ async def search_page(
         rows = await cursor.fetchall()
 
     first = rows[0]
+    # The text CTE reads one row more than the cap, to tell exactly
+    # `max_matches` matches from more.
     text_matches = int(first["text_count"])
     hits = [
         {key: value for key, value in row.items() if key not in SUMMARY_COLUMNS}
@@ -376,7 +392,7 @@ async def search_page(
         rows=hits,
         total=int(first["total"]),
         text_matches=text_matches,
-        exhaustive=not capped(query) or text_matches < max_matches,
+        exhaustive=not capped(query) or text_matches <= max_matches,
         facets=first["facets"] or {},
     )
 

@@ -13,7 +13,11 @@ from psycopg import AsyncConnection
 
 from tidings.catalog_text import TYPO_MIN_LENGTH, fold, trigrams, within_one_edit
 
-CANDIDATES = 50
+# Python checks the candidates for one edit in order of shared trigrams. Many
+# words can share as many trigrams as the right one and sort before it, so the
+# list is long: 50 missed "storm" for "stoxm" behind 60 words "stoa.." and
+# "stob..".
+CANDIDATES = 500
 
 KNOWN_SQL = """
 SELECT term FROM catalog_terms WHERE tenant_id = %s AND term = ANY(%s)

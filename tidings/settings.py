@@ -210,8 +210,8 @@ class Settings(BaseSettings):
         default=1000,
         ge=1000,
         description="Full-text matches a relevance-ordered product search reads "
-        "at most. A query that matches more ranks and counts only the first "
-        "this many in table order and returns exhaustive: false.",
+        "at most (1000 or more). A query that matches more ranks and counts "
+        "only the first this many in table order and returns exhaustive: false.",
     )
     catalog_result_cache_size: int = Field(
         default=2000, ge=0, description="Search results cached per API process."

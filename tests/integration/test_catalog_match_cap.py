@@ -76,11 +76,21 @@ async def test_cap_above_matches_is_exhaustive(
     assert len(page.rows) == 6
 
 
+async def test_cap_equal_to_matches_is_exhaustive(
+    stack: Stack, lamps: tuple[httpx.Client, str]
+) -> None:
+    page = await _search(stack, lamps[1], _shape(), max_matches=6)
+
+    assert page.exhaustive
+    assert page.total == 6
+
+
 async def test_cap_below_matches_stops_there(
     stack: Stack, lamps: tuple[httpx.Client, str]
 ) -> None:
-    page = await _search(stack, lamps[1], _shape(), max_matches=4)
+    page = await _search(stack, lamps[1], _shape(), max_matches=3)
 
+    # One row past the cap is read to know that more match.
     assert not page.exhaustive
     assert page.text_matches == 4
     assert page.total == 4

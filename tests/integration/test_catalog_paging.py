@@ -35,17 +35,21 @@ def _products() -> list[dict]:
     return products
 
 
+def _load(api: httpx.Client, products: list[dict]) -> None:
+    post_products(api, products)
+
+    def loaded() -> bool:
+        reply = api.get("/v1/search/products", params={"q": "", "limit": 1})
+        return reply.json()["total"] == len(products)
+
+    assert wait_until(loaded)
+
+
 @pytest.fixture(scope="module")
 def paged(stack: Stack) -> Iterator[httpx.Client]:
     products = _products()
     with new_tenant(stack, "paging") as api:
-        post_products(api, products)
-
-        def loaded() -> bool:
-            reply = api.get("/v1/search/products", params={"q": "", "limit": 1})
-            return reply.json()["total"] == len(products)
-
-        assert wait_until(loaded)
+        _load(api, products)
         yield api
 
 
@@ -64,3 +68,39 @@ def test_pages_share_one_result_set(paged: httpx.Client, sort: str) -> None:
     assert len(set(totals)) == 1, f"total changed between pages: {totals}"
     assert len(ids) == len(set(ids)), "a product appeared on two pages"
     assert len(ids) == min(totals[0], 200)
+
+
+@pytest.fixture(scope="module")
+def many_matches(stack: Stack) -> Iterator[httpx.Client]:
+    """A tenant whose 260 products all match "hoodie" by text, so that text
+    ranks past 100 meet products of the vector list."""
+    products = [
+        {
+            "product_id": f"hoodie-{number:03d}",
+            "title": f"{COLORS[number % len(COLORS)]} hoodie {number}",
+            "price": 10.0 + number,
+            "currency": "USD",
+            "category_path": ["Tops"],
+        }
+        for number in range(260)
+    ]
+    with new_tenant(stack, "paging-many") as api:
+        _load(api, products)
+        yield api
+
+
+def test_deep_text_matches_page_once(many_matches: httpx.Client) -> None:
+    ids, labels = [], {}
+    for offset in range(0, 300, PAGE):
+        params = {"q": "hoodie", "limit": PAGE, "offset": offset}
+        reply = many_matches.get("/v1/search/products", params=params)
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["total"] == 260
+        for hit in reply.json()["hits"]:
+            ids.append(hit["product_id"])
+            labels[hit["product_id"]] = hit["matched_by"]
+
+    assert len(ids) == len(set(ids)), "a product appeared on two pages"
+    assert len(ids) == 260
+    assert all("text" in label for label in labels.values())
+    assert any("vector" in label for label in labels.values())
