@@ -139,28 +139,44 @@ def remove_tenant_rows(conn: psycopg.Connection, tenant_id: str) -> None:
     )
 
 
+def analyze_chunks(conn: psycopg.Connection, attempts: int = 3) -> None:
+    """Run ANALYZE, again if it deadlocks with the worker building a chunk
+    index (CREATE INDEX CONCURRENTLY), which Postgres resolves by cancelling
+    one of the two."""
+    for attempt in range(attempts):
+        try:
+            conn.execute("ANALYZE document_chunks")
+            return
+        except psycopg.errors.DeadlockDetected:
+            if attempt == attempts - 1:
+                raise
+
+
 @pytest.fixture(scope="module")
 def tenants(stack: Stack) -> Iterator[Tenants]:
     query = query_embedding()
     rng = np.random.default_rng(7)
     clients = []
     built = []
-    with psycopg.connect(stack.database_url, autocommit=True) as conn:
-        for role, count, noise in (
-            ("large", LARGE_CHUNKS, LARGE_NOISE),
-            ("small", SMALL_CHUNKS, SMALL_NOISE),
-        ):
-            tenant_id, key = create_tenant(conn, f"{role}-{uuid.uuid4().hex[:8]}")
-            embeddings = write_chunks(conn, tenant_id, count, query, noise, rng)
-            client = httpx.Client(
-                base_url=stack.api_url,
-                headers={"Authorization": f"Bearer {key}"},
-                timeout=60,
-            )
-            clients.append(client)
-            built.append(Tenant(tenant_id, client, embeddings))
-        conn.execute("ANALYZE document_chunks")
+    # The rows go away even when the setup fails half-way, because a later
+    # rebuild test compares all documents with the event history.
     try:
+        with psycopg.connect(stack.database_url, autocommit=True) as conn:
+            for role, count, noise in (
+                ("large", LARGE_CHUNKS, LARGE_NOISE),
+                ("small", SMALL_CHUNKS, SMALL_NOISE),
+            ):
+                tenant_id, key = create_tenant(conn, f"{role}-{uuid.uuid4().hex[:8]}")
+                client = httpx.Client(
+                    base_url=stack.api_url,
+                    headers={"Authorization": f"Bearer {key}"},
+                    timeout=60,
+                )
+                clients.append(client)
+                built.append(Tenant(tenant_id, client, {}))
+                embeddings = write_chunks(conn, tenant_id, count, query, noise, rng)
+                built[-1].embeddings.update(embeddings)
+            analyze_chunks(conn)
         yield Tenants(large=built[0], small=built[1], query=query)
     finally:
         for client in clients:
