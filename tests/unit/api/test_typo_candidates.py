@@ -26,8 +26,8 @@ def test_variants_keep_a_pair() -> None:
         pairs = kept_pairs(word).values()
         for variant in _one_edit_variants(word, letters):
             assert within_one_edit(word, variant)
-            kept = set(trigrams(variant))
-            assert any(set(pair) <= kept for pair in pairs), (word, variant)
+            variant_trigrams = set(trigrams(variant))
+            assert any(set(pair) <= variant_trigrams for pair in pairs), (word, variant)
 
 
 def test_pairs_of_short_word() -> None:
