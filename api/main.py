@@ -60,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             autocommit=True,
             hnsw_ef_search=ef_search,
             application_name="tidings-api-search",
+            # Searches and recommendations run through read_retrying_closed.
+            check=False,
         )
         producer = EventProducer(
             settings.resolved_kafka_bootstrap(),

@@ -22,11 +22,15 @@ from api.product_search import VECTOR_WINDOW, ProductQuery, SearchPage, search_p
 from api.typo import correct_query
 from api.unknown_tokens import mostly_unknown
 from api.vector_search import CatalogState, nearest_products, read_catalog_state
+from connectors.postgres import read_retrying_closed
 from tidings.catalog_text import fold, query_terms, query_text
 from tidings.settings import Settings
 
 # The typo fallback runs when full-text search matches fewer products.
 TYPO_FALLBACK_BELOW = 3
+
+# A search's page, its corrected query and the catalog version it read.
+Found = tuple[SearchPage, str | None, int]
 
 CachesDep = Annotated[CatalogCaches, Depends(get_catalog_caches)]
 
@@ -120,7 +124,8 @@ async def search_products(
     """Run one search, or return the cached result while the catalog is unchanged."""
     embedding = await embed_query(services, caches, query) if query else None
     cache_key = (query, shape)
-    async with services.read_pool.connection() as conn:
+
+    async def read(conn: AsyncConnection) -> ProductSearchResults | Found:
         state = await read_catalog_state(conn, tenant_id)
         cached = caches.results.get(tenant_id, state.version, cache_key)
         if isinstance(cached, ProductSearchResults):
@@ -128,6 +133,12 @@ async def search_products(
         page, corrected = await run_search(
             conn, services.settings, tenant_id, state, query, embedding, shape
         )
+        return page, corrected, state.version
+
+    found = await read_retrying_closed(services.read_pool, read)
+    if isinstance(found, ProductSearchResults):
+        return found
+    page, corrected, version = found
 
     terms = query_terms(corrected or query) if query else []
     results = ProductSearchResults(
@@ -141,5 +152,5 @@ async def search_products(
         hits=[_hit(row, terms) for row in page.rows],
         facets=Facets(**page.facets) if shape.facets else None,
     )
-    caches.results.put(tenant_id, state.version, cache_key, results)
+    caches.results.put(tenant_id, version, cache_key, results)
     return results

@@ -1,11 +1,13 @@
 """PostgreSQL access: connection pools and versioned schema migrations."""
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import psycopg
 import structlog
 from pgvector.psycopg import register_vector_async
-from psycopg import sql
+from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 
 from connectors.errors import ConnectorError
@@ -82,12 +84,16 @@ async def open_pool(
     autocommit: bool = False,
     hnsw_ef_search: int | None = None,
     application_name: str = "tidings",
+    check: bool = True,
 ) -> AsyncConnectionPool:
     """Open a pool of connections.
 
     `autocommit` pools suit reads of one statement each: a statement in a
     transaction of its own costs two more round trips (BEGIN and COMMIT).
     `hnsw_ef_search` sets pgvector's HNSW candidate list for every session.
+    `check` tests each connection with an empty query before lending it, so
+    that one that Postgres closed (restart, pg_terminate_backend) fails no
+    request. Without it, run reads through `read_retrying_closed`.
     """
     pool = AsyncConnectionPool(
         url,
@@ -96,11 +102,34 @@ async def open_pool(
         # The name shows in pg_stat_activity.
         kwargs={"autocommit": autocommit, "application_name": application_name},
         configure=_configure(hnsw_ef_search),
-        # A connection that Postgres closed (restart, pg_terminate_backend)
-        # would otherwise fail the next request that gets it. The check costs
-        # one empty query per checkout.
-        check=AsyncConnectionPool.check_connection,
+        check=AsyncConnectionPool.check_connection if check else None,
         open=False,
     )
     await pool.open(wait=True, timeout=30)
     return pool
+
+
+T = TypeVar("T")
+
+
+async def read_retrying_closed(
+    pool: AsyncConnectionPool, read: Callable[[AsyncConnection], Awaitable[T]]
+) -> T:
+    """Run `read` on a connection of a pool opened with `check=False`, again
+    on another connection while the one it got turns out closed by Postgres.
+
+    The check would cost a round trip on every checkout; this costs one only
+    after a restart. `read` may run more than once, so it must only read.
+    The pool drops each closed connection when it comes back, so at most
+    `max_size` of them fail in a row.
+    """
+    for _ in range(pool.max_size):
+        async with pool.connection() as conn:
+            try:
+                return await read(conn)
+            except psycopg.OperationalError:
+                if not conn.broken:
+                    raise
+        log.info("postgres_connection_replaced", pool=pool.name)
+    async with pool.connection() as conn:
+        return await read(conn)

@@ -78,6 +78,13 @@ class Settings(BaseSettings):
         description="PostgreSQL URL (with pgvector). Empty starts an embedded "
         "server under DATA_DIR/postgres.",
     )
+    local_postgres_shared_buffers: str = Field(
+        default="1GB",
+        pattern=r"^[1-9][0-9]*(kB|MB|GB)$",
+        description="shared_buffers of the embedded Postgres, such as 1GB. Searches "
+        "walk the products' HNSW index and read their rows; with initdb's 128MB "
+        "a catalog of 100,000 products no longer fits.",
+    )
 
     object_store: Literal["file", "s3"] = Field(
         default="file", description="Where file bytes and page text are stored."

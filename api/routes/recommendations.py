@@ -1,8 +1,9 @@
 """Recommendations for a product, a session or a user."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
+from psycopg import AsyncConnection
 
 from api.catalog_models import PRODUCT_ID_PATTERN, Recommendation, Recommendations
 from api.deps import ServicesDep, TenantDep
@@ -16,6 +17,11 @@ from api.recommendations import (
     together,
 )
 from api.vector_search import read_catalog_state
+from connectors.postgres import read_retrying_closed
+
+# The lists by kind ("similar", "bought", "viewed") and the summaries of
+# their products by id.
+Found = tuple[dict[str, list[tuple[str, float]]], dict[str, dict[str, Any]]]
 
 router = APIRouter(prefix="/v1", tags=["recommendations"])
 
@@ -60,9 +66,10 @@ async def read_recommendations(
     interacted with. Out-of-stock products are left out unless asked for."""
     column, value = _subject(product_id, session_id, user_id)
     tenant_id = tenant.tenant_id
+
     # Each statement reads on its own: a product deleted in between is left
     # out of the summaries and so of the lists.
-    async with services.read_pool.connection() as conn:
+    async def read(conn: AsyncConnection) -> Found:
         state = await read_catalog_state(conn, tenant_id)
         if column == "product_id":
             embeddings = await product_embeddings(conn, tenant_id, [value])
@@ -94,6 +101,9 @@ async def read_recommendations(
             )
         ids = sorted({pid for items in lists.values() for pid, _ in items})
         summaries = await product_summaries(conn, tenant_id, ids)
+        return lists, summaries
+
+    lists, summaries = await read_retrying_closed(services.read_pool, read)
 
     def recommended(items: list[tuple[str, float]]) -> list[Recommendation]:
         return [

@@ -3,6 +3,7 @@ wait on a lock leave every other request its own connections."""
 
 import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import psycopg
@@ -47,6 +48,37 @@ def test_closed_connections_replaced(stack: Stack, db: psycopg.Connection) -> No
             assert search.status_code == 200, search.text
         documents = client.get("/v1/documents")
         assert documents.status_code == 200, documents.text
+
+
+def _concurrent_gets(client: httpx.Client, paths: list[tuple[str, dict]]) -> list[int]:
+    with ThreadPoolExecutor(len(paths)) as executor:
+        replies = executor.map(lambda item: client.get(item[0], params=item[1]), paths)
+        return [reply.status_code for reply in replies]
+
+
+def test_every_closed_read_connection_replaced(
+    stack: Stack, db: psycopg.Connection
+) -> None:
+    # The read pool lends connections untested and retries a search or a
+    # recommendation on another connection when Postgres had closed its own.
+    searches = [("/v1/search/products", {"q": f"pool {i}"}) for i in range(16)]
+    recommendation = ("/v1/recommendations", {"session_id": "pool-session"})
+    with _client(stack) as client:
+        assert _concurrent_gets(client, searches) == [200] * len(searches)
+        (open_before,) = db.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE application_name = 'tidings-api-search'"
+        ).fetchone()
+        assert open_before > 1, "the searches never used more than one connection"
+
+        (closed,) = db.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = 'tidings-api-search'"
+        ).fetchone()
+        assert closed == open_before
+
+        statuses = _concurrent_gets(client, [*searches, recommendation])
+    assert statuses == [200] * (len(searches) + 1)
 
 
 def test_hung_searches_leave_other_routes(stack: Stack, db: psycopg.Connection) -> None:

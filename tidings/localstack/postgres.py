@@ -4,7 +4,9 @@ import json
 from pathlib import Path
 
 import psutil
+import psycopg
 import structlog
+from psycopg import sql
 
 from tidings.settings import Settings
 
@@ -32,6 +34,22 @@ class EmbeddedPostgres:
         # cleanup_mode="stop": the server stops when this process exits.
         self.server = pgserver.get_server(folder, cleanup_mode="stop")
         url: str = self.server.get_uri()
+
+        shared_buffers = self.settings.local_postgres_shared_buffers
+        if _request_shared_buffers(url, shared_buffers):
+            # The setting takes effect only at start. Stopping works when this
+            # process is the server's only user, as under `tidings run`.
+            log.info("postgres_restarting", shared_buffers=shared_buffers)
+            self.server.cleanup()
+            self.server = pgserver.get_server(folder, cleanup_mode="stop")
+            url = self.server.get_uri()
+            if _request_shared_buffers(url, shared_buffers):
+                log.warning(
+                    "postgres_setting_pending",
+                    shared_buffers=shared_buffers,
+                    hint="another process keeps the server running; stop it",
+                )
+
         self.settings.local_database_url_file.write_text(url + "\n")
         log.info("postgres_ready", folder=str(folder))
         return url
@@ -42,6 +60,24 @@ class EmbeddedPostgres:
             self.server.cleanup()
             self.server = None
             log.info("postgres_stopped")
+
+
+def _request_shared_buffers(url: str, size: str) -> bool:
+    """Ask for `size` of shared buffers from the next start on. Returns True
+    when the running server has another size."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        cursor = conn.execute(
+            "SELECT pg_size_bytes(current_setting('shared_buffers')) "
+            "= pg_size_bytes(%s)",
+            (size,),
+        )
+        row = cursor.fetchone()
+        if row is not None and row[0]:
+            return False
+        conn.execute(
+            sql.SQL("ALTER SYSTEM SET shared_buffers = {}").format(sql.Literal(size))
+        )
+    return True
 
 
 def _forget_dead_users(folder: Path) -> None:
