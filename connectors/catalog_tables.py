@@ -18,7 +18,7 @@ from psycopg import AsyncConnection, sql
 from psycopg.types.json import Jsonb
 
 from schemas.events import AttributeValue, ProductDeletedV1, ProductUpsertedV1
-from tidings.catalog_text import index_text, latin_words, trigrams
+from tidings.catalog_text import deletion_variants, index_text, latin_words
 
 CATEGORY_SEPARATOR = "/"
 
@@ -183,7 +183,7 @@ WHERE tenant_id = %(tenant)s AND product_id = %(product_id)s
 """)
 
 TERMS_SQL = sql.SQL("""
-INSERT INTO {terms} (tenant_id, term, trigrams) VALUES (%s, %s, %s)
+INSERT INTO {terms} (tenant_id, term, variants) VALUES (%s, %s, %s)
 ON CONFLICT (tenant_id, term) DO NOTHING
 """)
 
@@ -216,7 +216,7 @@ async def write_catalog_changes(
         }
         for change in deletes
     ]
-    terms = [(tenant, term, trigrams(term)) for tenant, term in new_terms]
+    terms = [(tenant, term, deletion_variants(term)) for tenant, term in new_terms]
 
     async with conn.transaction(), conn.cursor() as cursor:
         if upserts:

@@ -54,6 +54,17 @@ def trigrams(word: str) -> list[str]:
     return sorted({padded[i : i + 3] for i in range(len(padded) - 2)})
 
 
+def deletion_variants(word: str) -> list[str]:
+    """Return the word and each string that deleting one of its letters gives.
+
+    Two words one insertion, deletion, substitution or neighbour swap apart
+    always share a variant, so exact lookups of variants find every
+    candidate correction (the deletion idea of SymSpell). Words that share a
+    variant can still be two edits apart, so candidates need `within_one_edit`.
+    """
+    return sorted({word} | {word[:i] + word[i + 1 :] for i in range(len(word))})
+
+
 def within_one_edit(a: str, b: str) -> bool:
     """True when one insertion, deletion, substitution or swap of two
     neighbouring letters turns `a` into `b` (or they are equal)."""

@@ -8,7 +8,8 @@ from tidings.settings import Settings
 
 @pytest.mark.parametrize("value", ["1GB", "512MB", "131072kB"])
 def test_shared_buffers_accepts_postgres_sizes(value: str) -> None:
-    assert Settings(local_postgres_shared_buffers=value).local_postgres_shared_buffers == value
+    settings = Settings(local_postgres_shared_buffers=value)
+    assert settings.local_postgres_shared_buffers == value
 
 
 @pytest.mark.parametrize("value", ["1 GB", "1gb", "0MB", "1TB", "1GB; SELECT 1", ""])

@@ -63,7 +63,7 @@ TOMBSTONES_TABLE = TableSpec(
 TERMS_TABLE = TableSpec(
     name="catalog_terms",
     key=("tenant_id", "term"),
-    columns=("trigrams",),
+    columns=("variants",),
 )
 INTERACTIONS_TABLE = TableSpec(
     name="interactions",

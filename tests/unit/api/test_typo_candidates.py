@@ -1,11 +1,12 @@
-"""Every word one edit away keeps one of the trigram pairs that the typo
-search looks up, so no correction is lost before it is checked."""
+"""Every word one edit away shares a deletion variant with the word, so the
+typo lookup loses no correction before it is checked, and the best of several
+corrections is the one sharing the most trigrams."""
 
 import random
 import string
 
-from api.typo import kept_pairs
-from tidings.catalog_text import TYPO_MIN_LENGTH, trigrams, within_one_edit
+from api.typo import best_correction
+from tidings.catalog_text import TYPO_MIN_LENGTH, deletion_variants, within_one_edit
 
 
 def _one_edit_variants(word: str, letters: str) -> set[str]:
@@ -17,22 +18,41 @@ def _one_edit_variants(word: str, letters: str) -> set[str]:
     return deletes | swaps | replaces | inserts
 
 
-def test_variants_keep_a_pair() -> None:
+def test_one_edit_words_share_variant() -> None:
     rng = random.Random(5)
     letters = string.ascii_lowercase + "éü"
     for _ in range(200):
         length = rng.randint(TYPO_MIN_LENGTH, 12)
         word = "".join(rng.choice(letters) for _ in range(length))
-        pairs = kept_pairs(word).values()
-        for variant in _one_edit_variants(word, letters):
-            assert within_one_edit(word, variant)
-            variant_trigrams = set(trigrams(variant))
-            assert any(set(pair) <= variant_trigrams for pair in pairs), (word, variant)
+        variants = set(deletion_variants(word))
+        for edited in _one_edit_variants(word, letters):
+            assert within_one_edit(word, edited)
+            assert variants & set(deletion_variants(edited)), (word, edited)
 
 
-def test_pairs_of_short_word() -> None:
-    assert kept_pairs("chair") == {
-        "head": ["  c", " ch"],
-        "tail": ["air", "ir "],
-        "ends": ["  c", "ir "],
-    }
+def test_variants_of_short_word() -> None:
+    assert deletion_variants("chair") == [
+        "cair",
+        "chai",
+        "chair",
+        "char",
+        "chir",
+        "hair",
+    ]
+
+
+def test_variants_of_repeated_letters() -> None:
+    assert deletion_variants("sleep") == ["leep", "seep", "slee", "sleep", "slep"]
+
+
+def test_best_correction_prefers_shared_trigrams() -> None:
+    # Both are one edit away. "lamps" shares four trigrams, "campz" three.
+    assert best_correction("lampz", ["campz", "lamps"]) == "lamps"
+
+
+def test_best_correction_ties_alphabetical() -> None:
+    assert best_correction("chaxr", ["chair", "chaor"]) == "chair"
+
+
+def test_best_correction_none_two_edits_away() -> None:
+    assert best_correction("chair", ["chore", "cheer"]) is None
