@@ -28,7 +28,6 @@ MIN_WINDOW = 100
 # set, so a larger list on later pages would change `total` and the order,
 # and pages would repeat products.
 FUSION_WINDOW = MIN_WINDOW
-VECTOR_WINDOW = FUSION_WINDOW
 MAX_WINDOW = 1000
 FACET_VALUES = 30
 
@@ -59,6 +58,13 @@ class SearchPage:
     # lower bound and ranking and facets saw only the first matches.
     exhaustive: bool
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def vector_window(ef_search: int) -> int:
+    """Return how many nearest products a search fuses: FUSION_WINDOW, or
+    `ef_search` when lower. An HNSW walk returns at most `ef_search` rows, so
+    a longer list would need a wider walk on every search."""
+    return min(FUSION_WINDOW, ef_search)
 
 
 def window_for(limit: int, offset: int) -> int:

@@ -18,7 +18,7 @@ from api.catalog_models import (
 )
 from api.deps import Services
 from api.highlight import highlight, snippet
-from api.product_search import VECTOR_WINDOW, ProductQuery, SearchPage, search_page
+from api.product_search import ProductQuery, SearchPage, search_page, vector_window
 from api.typo import correct_query
 from api.unknown_tokens import mostly_unknown
 from api.vector_search import CatalogState, nearest_products, read_catalog_state
@@ -84,6 +84,7 @@ async def run_search(
     `conn` must come from a pool opened with `settings.catalog_hnsw_ef_search`.
     """
     min_similarity = settings.catalog_vector_min_similarity
+    ef_search = settings.catalog_hnsw_ef_search
     vector: list[tuple[str, float]] = []
     if embedding is not None:
         vector = await nearest_products(
@@ -91,9 +92,9 @@ async def run_search(
             tenant_id,
             state,
             embedding,
-            VECTOR_WINDOW,
+            vector_window(ef_search),
             shape.filters,
-            settings.catalog_hnsw_ef_search,
+            ef_search,
         )
     max_matches = settings.catalog_max_text_matches
     page = await search_page(

@@ -47,7 +47,7 @@ from psycopg import AsyncConnection  # noqa: E402
 from psycopg_pool import AsyncConnectionPool  # noqa: E402
 
 from api.product_filters import ProductFilters  # noqa: E402
-from api.product_search import VECTOR_WINDOW, ProductQuery, search_page  # noqa: E402
+from api.product_search import ProductQuery, search_page, vector_window  # noqa: E402
 from api.product_search_service import run_search  # noqa: E402
 from api.unknown_tokens import mostly_unknown  # noqa: E402
 from api.vector_search import (  # noqa: E402
@@ -568,7 +568,7 @@ async def report_cap(
                     tenant_id,
                     state,
                     embedding,
-                    VECTOR_WINDOW,
+                    vector_window(settings.catalog_hnsw_ef_search),
                     shape.filters,
                     settings.catalog_hnsw_ef_search,
                 )
