@@ -96,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # such objects and stopped the event loop for about 200 ms (measured
         # once after start-up on the 2-core development machine).
         await asyncio.to_thread(jieba.initialize)
+        # Collect first, or garbage of the start-up would be frozen for good.
+        gc.collect()
         gc.freeze()
         log.info("api_started", host=settings.api_host, port=settings.api_port)
         yield

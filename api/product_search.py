@@ -63,7 +63,8 @@ class SearchPage:
 def vector_window(ef_search: int) -> int:
     """Return how many nearest products a search fuses: FUSION_WINDOW, or
     `ef_search` when lower. An HNSW walk returns at most `ef_search` rows, so
-    a longer list would need a wider walk on every search."""
+    a longer list would need a wider walk on every search. Exact scans of
+    small tenants use the same length, so every tenant's list is alike."""
     return min(FUSION_WINDOW, ef_search)
 
 

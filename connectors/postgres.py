@@ -127,9 +127,10 @@ async def read_retrying_closed(
         async with pool.connection() as conn:
             try:
                 return await read(conn)
-            except psycopg.OperationalError:
+            except psycopg.OperationalError as exc:
                 if not conn.broken:
                     raise
-        log.info("postgres_connection_replaced", pool=pool.name)
+                error = str(exc)
+        log.info("postgres_connection_replaced", pool=pool.name, error=error)
     async with pool.connection() as conn:
         return await read(conn)

@@ -80,8 +80,9 @@ class Settings(BaseSettings):
     )
     local_postgres_shared_buffers: str = Field(
         default="1GB",
-        pattern=r"^[1-9][0-9]*(kB|MB|GB)$",
-        description="shared_buffers of the embedded Postgres, such as 1GB. Searches "
+        pattern=r"^[1-9][0-9]*(MB|GB)$",
+        description="shared_buffers of the embedded Postgres in MB or GB, such as "
+        "1GB, at most half the machine's memory. Searches "
         "walk the products' HNSW index and read their rows; with initdb's 128MB "
         "a catalog of 100,000 products no longer fits.",
     )

@@ -6,14 +6,16 @@
 -- term one edit away, about 0.1 ms per query.
 ALTER TABLE catalog_terms ADD COLUMN variants text[];
 
+-- Code-point order (COLLATE "C"), as Python's sorted() stores new terms, so
+-- that `tidings rebuild --check` compares equal arrays in any database locale.
 UPDATE catalog_terms SET variants = ARRAY(
-    SELECT DISTINCT variant FROM (
+    SELECT DISTINCT variant COLLATE "C" FROM (
         SELECT term
         UNION ALL
         SELECT overlay(term PLACING '' FROM position FOR 1)
         FROM generate_series(1, length(term)) AS position
     ) AS variants (variant)
-    ORDER BY variant
+    ORDER BY 1
 );
 
 ALTER TABLE catalog_terms ALTER COLUMN variants SET NOT NULL;

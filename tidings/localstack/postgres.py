@@ -1,6 +1,7 @@
 """Embedded PostgreSQL with pgvector, through the `pgserver` package."""
 
 import json
+import os
 from pathlib import Path
 
 import psutil
@@ -8,6 +9,7 @@ import psycopg
 import structlog
 from psycopg import sql
 
+from tidings.localstack.kafka import LocalStackError
 from tidings.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -36,19 +38,24 @@ class EmbeddedPostgres:
         url: str = self.server.get_uri()
 
         shared_buffers = self.settings.local_postgres_shared_buffers
+        _check_fits_memory(shared_buffers)
         if _request_shared_buffers(url, shared_buffers):
-            # The setting takes effect only at start. Stopping works when this
-            # process is the server's only user, as under `tidings run`.
-            log.info("postgres_restarting", shared_buffers=shared_buffers)
-            self.server.cleanup()
-            self.server = pgserver.get_server(folder, cleanup_mode="stop")
-            url = self.server.get_uri()
-            if _request_shared_buffers(url, shared_buffers):
+            # The setting takes effect only at start. cleanup() stops the
+            # server only when this process is its last recorded user, so
+            # with other users the new size waits for the next start.
+            others = _other_users(folder)
+            if others:
                 log.warning(
                     "postgres_setting_pending",
                     shared_buffers=shared_buffers,
-                    hint="another process keeps the server running; stop it",
+                    other_pids=others,
+                    hint="the size applies once these processes stop Postgres",
                 )
+            else:
+                log.info("postgres_restarting", shared_buffers=shared_buffers)
+                self.server.cleanup()
+                self.server = pgserver.get_server(folder, cleanup_mode="stop")
+                url = self.server.get_uri()
 
         self.settings.local_database_url_file.write_text(url + "\n")
         log.info("postgres_ready", folder=str(folder))
@@ -60,6 +67,39 @@ class EmbeddedPostgres:
             self.server.cleanup()
             self.server = None
             log.info("postgres_stopped")
+
+
+def _check_fits_memory(size: str) -> None:
+    """Reject a shared_buffers size over half the machine's memory, which
+    Postgres may fail to allocate at start.
+
+    ALTER SYSTEM keeps the value, so a start that fails on it would fail
+    again on every later start until postgresql.auto.conf is edited.
+    """
+    number, unit = int(size[:-2]), size[-2:]
+    requested = number * {"MB": 1024**2, "GB": 1024**3}[unit]
+    limit = psutil.virtual_memory().total // 2
+    if requested > limit:
+        raise LocalStackError(
+            f"TIDINGS_LOCAL_POSTGRES_SHARED_BUFFERS={size} is more than half of "
+            f"this machine's memory ({limit // 1024**2}MB is the maximum); "
+            "lower it"
+        )
+
+
+def _other_users(folder: Path) -> list[int]:
+    """Return the other live processes that pgserver lists as users."""
+    # NOTE: this reads pgserver's private file, as _forget_dead_users does.
+    path = folder / ".handle_pids.json"
+    try:
+        pids = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    return [
+        pid
+        for pid in pids
+        if isinstance(pid, int) and pid != os.getpid() and psutil.pid_exists(pid)
+    ]
 
 
 def _request_shared_buffers(url: str, size: str) -> bool:
