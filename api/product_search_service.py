@@ -83,6 +83,9 @@ async def run_search(
 
     `conn` must come from a pool opened with `settings.catalog_hnsw_ef_search`.
     """
+    # TODO: the vector query could run as a CTE of the search statement,
+    # which would save a round trip and sending 100 product ids back per
+    # search. The p99 at 8 uncached clients is still close to 50 ms.
     min_similarity = settings.catalog_vector_min_similarity
     ef_search = settings.catalog_hnsw_ef_search
     vector: list[tuple[str, float]] = []
