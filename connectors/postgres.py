@@ -118,8 +118,8 @@ async def read_retrying_closed(
     """Run `read` on a connection of a pool opened with `check=False`, again
     on another connection while the one it got turns out closed by Postgres.
 
-    The check would cost a round trip on every checkout; this costs one only
-    after a restart. `read` may run more than once, so it must only read.
+    The check would cost a round trip on every checkout, while this costs one
+    only after a restart. `read` may run more than once, so it must only read.
     The pool drops each closed connection when it comes back, so at most
     `max_size` of them fail in a row.
     """

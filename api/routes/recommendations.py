@@ -21,7 +21,7 @@ from connectors.postgres import read_retrying_closed
 
 # The lists by kind ("similar", "bought", "viewed") and the summaries of
 # their products by id.
-Found = tuple[dict[str, list[tuple[str, float]]], dict[str, dict[str, Any]]]
+ListsAndSummaries = tuple[dict[str, list[tuple[str, float]]], dict[str, dict[str, Any]]]
 
 router = APIRouter(prefix="/v1", tags=["recommendations"])
 
@@ -69,7 +69,7 @@ async def read_recommendations(
 
     # Each statement reads on its own: a product deleted in between is left
     # out of the summaries and so of the lists.
-    async def read(conn: AsyncConnection) -> Found:
+    async def read(conn: AsyncConnection) -> ListsAndSummaries:
         state = await read_catalog_state(conn, tenant_id)
         if column == "product_id":
             embeddings = await product_embeddings(conn, tenant_id, [value])
