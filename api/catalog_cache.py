@@ -1,9 +1,9 @@
 """In-process caches of the catalog API: query embeddings and search results.
 
-Both are LRU caches with a size bound. Result keys start with the tenant and
-its catalog version, which the catalog stage bumps with every change, so a
-search never returns a cached result of an older catalog. Seeing a newer version
-also evicts the tenant's older entries at once.
+Both are LRU caches with a size bound. Each result is stored with the
+tenant's catalog version, which the catalog stage bumps with every change, so
+a search never returns a cached result of an older catalog. Seeing a newer
+version also evicts the tenant's older entries at once.
 """
 
 from collections import OrderedDict
@@ -13,6 +13,7 @@ from typing import Generic, TypeVar
 import numpy as np
 from fastapi import Request
 
+from api.vector_search import CatalogState
 from tidings.settings import Settings
 
 K = TypeVar("K", bound=Hashable)
@@ -52,18 +53,21 @@ class LruCache(Generic[K, V]):
         for key in keys:
             self._items.pop(key, None)
 
-    def keys(self) -> list[K]:
-        return list(self._items)
+    def __contains__(self, key: K) -> bool:
+        return key in self._items
 
-
-ResultKey = tuple[str, int, Hashable]
+    def items(self) -> list[tuple[K, V]]:
+        return list(self._items.items())
 
 
 class ResultCache:
-    """Search results keyed by (tenant id, catalog version, request...)."""
+    """Search results keyed by tenant id and request, each stored with the
+    catalog version it was read at."""
 
     def __init__(self, max_size: int) -> None:
-        self.entries: LruCache[ResultKey, object] = LruCache(max_size)
+        self.entries: LruCache[tuple[str, Hashable], tuple[int, object]] = LruCache(
+            max_size
+        )
         self._versions: dict[str, int] = {}
 
     def _observe(self, tenant_id: str, version: int) -> None:
@@ -74,20 +78,31 @@ class ResultCache:
         if known is not None:
             stale = [
                 key
-                for key in self.entries.keys()
-                if key[0] == tenant_id and key[1] < version
+                for key, (stored, _) in self.entries.items()
+                if key[0] == tenant_id and stored < version
             ]
             self.entries.evict(stale)
 
+    def contains(self, tenant_id: str, request: Hashable) -> bool:
+        """Return whether a result of `request` is stored, of any version."""
+        return (tenant_id, request) in self.entries
+
     def get(self, tenant_id: str, version: int, request: Hashable) -> object | None:
         self._observe(tenant_id, version)
-        return self.entries.get((tenant_id, version, request))
+        entry = self.entries.get((tenant_id, request))
+        if entry is None or entry[0] != version:
+            return None
+        return entry[1]
 
     def put(
         self, tenant_id: str, version: int, request: Hashable, value: object
     ) -> None:
         self._observe(tenant_id, version)
-        self.entries.put((tenant_id, version, request), value)
+        # A search that read an older snapshot than one already seen would
+        # store a result that no later request can use.
+        if version < self._versions[tenant_id]:
+            return
+        self.entries.put((tenant_id, request), (version, value))
 
 
 class CatalogCaches:
@@ -96,6 +111,9 @@ class CatalogCaches:
             settings.catalog_embedding_cache_size
         )
         self.results = ResultCache(settings.catalog_result_cache_size)
+        # The catalog state that each tenant's last search read. Its vector
+        # index decides how the next search finds the nearest products.
+        self.states: dict[str, CatalogState] = {}
 
 
 async def get_catalog_caches(request: Request) -> CatalogCaches:

@@ -16,10 +16,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 
 from api.product_filters import ProductFilters
+from api.typo import TERMS_SQL
+from api.vector_search import nearest_sql
 
 # RRF constant from Cormack, Clarke and Buettcher (SIGIR 2009).
 RRF_K = 60
@@ -49,6 +52,23 @@ class ProductQuery:
     facets: bool
 
 
+@dataclass(frozen=True)
+class Nearest:
+    """The `k` products nearest to `embedding`, found by the search statement
+    itself: through the tenant's HNSW index, walking `candidates` rows, when
+    `use_index`, else by an exact scan."""
+
+    embedding: np.ndarray
+    k: int
+    candidates: int
+    use_index: bool
+
+
+# The vector list of a search: product ids nearest first, or the query that
+# finds them inside the search statement.
+VectorList = list[tuple[str, float]] | Nearest
+
+
 @dataclass
 class SearchPage:
     rows: list[dict[str, Any]]
@@ -58,6 +78,15 @@ class SearchPage:
     # lower bound and ranking and facets saw only the first matches.
     exhaustive: bool
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # The tenant's catalog version and vector index, read in the same
+    # snapshot as the products.
+    catalog_version: int = 0
+    vector_index: str | None = None
+    # Returned when the text matched fewer products than `ids_below`, for a
+    # second search: the vector list's product ids, and the stored words
+    # that may correct a typo in the query.
+    vector_ids: list[str] | None = None
+    typo_terms: list[str] | None = None
 
 
 def vector_window(ef_search: int) -> int:
@@ -72,6 +101,34 @@ def window_for(limit: int, offset: int) -> int:
     """Return how many candidates each list contributes to the fusion."""
     return min(MAX_WINDOW, max(MIN_WINDOW, offset + limit))
 
+
+# The vector list as ranked product ids that the caller passes.
+VECTOR_IDS = """
+vector_list AS MATERIALIZED (
+    SELECT v.product_id, v.rank
+    FROM unnest(%(vector_ids)s::text[]) WITH ORDINALITY AS v(product_id, rank)
+)"""
+
+# The vector list found by the statement itself, which saves a round trip
+# and sending the ids both ways. Only products that reach the similarity take
+# part, so a product is labelled as matched by vector in every sort order alike.
+VECTOR_NEAREST = """
+nearest AS MATERIALIZED ({nearest}),
+vector_list AS MATERIALIZED (
+    SELECT product_id,
+           row_number() OVER (ORDER BY similarity DESC, product_id) AS rank
+    FROM nearest
+    WHERE similarity >= %(min_similarity)s
+)"""
+
+# Filters apply after the HNSW walk, so when they leave fewer than k products
+# an exact scan of the filtered products replaces the walk. Postgres runs
+# only the branch whose one-time condition holds.
+NEAREST_CHECKED = """
+    SELECT * FROM walked WHERE (SELECT count(*) FROM walked) >= {k}
+    UNION ALL
+    SELECT * FROM ({exact}) exact WHERE (SELECT count(*) FROM walked) < {k}
+"""
 
 # Ranking reads `rank_text` (title, brand, category, attributes), because
 # reading every match's full `search_text` made broad queries slow.
@@ -100,7 +157,8 @@ vector_candidates AS MATERIALIZED (
            t.product_id IS NOT NULL AS text_hit
     FROM products p
     LEFT JOIN text_matched t ON t.product_id = p.product_id
-    WHERE {filters} AND p.product_id = ANY(%(vector_ids)s){exclusion}
+    WHERE {filters}
+      AND p.product_id = ANY(ARRAY(SELECT product_id FROM vector_list)){exclusion}
 ),
 vector_matched AS MATERIALIZED (
     SELECT product_id, brand, category_prefixes, price, updated_at,
@@ -180,7 +238,7 @@ lexical AS (
 ),
 semantic AS (
     SELECT v.product_id, v.rank, c.text_hit
-    FROM unnest(%(vector_ids)s::text[]) WITH ORDINALITY AS v(product_id, rank)
+    FROM vector_list v
     JOIN vector_candidates c USING (product_id)
 ),
 fused AS (
@@ -212,7 +270,8 @@ page AS (
     SELECT m.product_id, 0.0::float8 AS score,
            array_remove(ARRAY[
                CASE WHEN m.text_hit THEN 'text' END,
-               CASE WHEN m.product_id = ANY(%(vector_ids)s) THEN 'vector' END
+               CASE WHEN m.product_id = ANY(ARRAY(SELECT product_id FROM vector_list))
+                    THEN 'vector' END
            ], NULL) AS matched_by,
            row_number() OVER (ORDER BY {order}) AS position
     FROM matched m
@@ -306,14 +365,31 @@ facets AS (
 NO_FACETS = """
 facets AS (SELECT NULL::json AS facets)"""
 
-RESULT = """
-SELECT c.total, c.text_count, f.facets,
+# The summary columns (totals, facets, catalog state, what a typo fallback
+# needs) fill the first row only; the later rows would repeat the facets'
+# JSON.
+RESULT = (
+    """
+SELECT c.total, c.text_count,
+       coalesce(cs.version, 0) AS catalog_version, cs.vector_index,
+       CASE WHEN h.first IS NOT FALSE THEN f.facets END AS facets,
+       CASE WHEN h.first IS NOT FALSE AND c.text_count < %(ids_below)s
+            THEN ARRAY(SELECT product_id FROM vector_list ORDER BY rank)
+       END AS vector_ids,
+       CASE WHEN h.first IS NOT FALSE AND c.text_count < %(ids_below)s
+                 AND cardinality(%(variants)s::text[]) > 0
+            THEN """
+    + TERMS_SQL
+    + """
+       END AS typo_terms,
        h.product_id, h.title, h.description, h.brand, h.category_path,
        h.price, h.currency, h.stock, h.image_url, h.score, h.matched_by
 FROM counts c
 CROSS JOIN facets f
+LEFT JOIN catalog_state cs ON cs.tenant_id = %(f_tenant)s
 LEFT JOIN (
-    SELECT pg.position, p.product_id, p.title, p.description, p.brand,
+    SELECT pg.position, pg.position = %(offset)s + 1 AS first,
+           p.product_id, p.title, p.description, p.brand,
            p.category_path, p.price::float8 AS price, p.currency, p.stock,
            p.image_url, pg.score, pg.matched_by
     FROM page pg
@@ -321,6 +397,7 @@ LEFT JOIN (
 ) h ON TRUE
 ORDER BY h.position
 """
+)
 
 
 def capped(query: ProductQuery) -> bool:
@@ -332,7 +409,29 @@ def capped(query: ProductQuery) -> bool:
     return bool(query.text) and query.sort == "relevance"
 
 
-def search_sql(query: ProductQuery, tenant_id: str) -> tuple[sql.Composed, dict]:
+def _vector_list(
+    query: ProductQuery, tenant_id: str, vector: VectorList | None
+) -> tuple[str, dict[str, sql.Composable]]:
+    """Return the vector list's CTEs and the statements they embed."""
+    if not isinstance(vector, Nearest):
+        return VECTOR_IDS, {}
+    filters = query.filters
+    limits = {"k": vector.k, "candidates": vector.candidates}
+    exact, _ = nearest_sql(tenant_id, filters, use_index=False, **limits)
+    if not vector.use_index:
+        return VECTOR_NEAREST, {"nearest": exact}
+
+    walk, _ = nearest_sql(tenant_id, filters, use_index=True, **limits)
+    if not filters.active:
+        return VECTOR_NEAREST, {"nearest": walk}
+    checked = sql.SQL(NEAREST_CHECKED).format(exact=exact, k=sql.Literal(vector.k))
+    cte = "\nwalked AS MATERIALIZED ({walk})," + VECTOR_NEAREST
+    return cte, {"walk": walk, "nearest": checked}
+
+
+def search_sql(
+    query: ProductQuery, tenant_id: str, vector: VectorList | None = None
+) -> tuple[sql.Composed, dict]:
     """Return the search statement and its filter parameters."""
     filters, params = query.filters.where(tenant_id)
     # On a cached generic plan Postgres guesses the share of one tenant from
@@ -341,6 +440,7 @@ def search_sql(query: ProductQuery, tenant_id: str) -> tuple[sql.Composed, dict]
     # the 96,683-product benchmark tenant. The literal gives it the real
     # share, at the cost of one prepared statement per tenant.
     filters = sql.SQL("{} AND p.tenant_id = {}").format(filters, sql.Literal(tenant_id))
+    vector_list, statements = _vector_list(query, tenant_id, vector)
     matched = MATCHED_TEXT if query.text else MATCHED_BROWSE
     excluded = excluded_text(query.text)
     matched = matched.replace("{exclusion}", EXCLUSION if excluded else "")
@@ -351,37 +451,48 @@ def search_sql(query: ProductQuery, tenant_id: str) -> tuple[sql.Composed, dict]
         page = PAGE_RELEVANCE
     else:
         page = PAGE_SORTED.replace("{order}", SORT_ORDERS[query.sort])
-    parts = [matched, page, FACET_PARTS if query.facets else COUNTS + "," + NO_FACETS]
-    template = "WITH " + ",".join(parts) + RESULT
-    return sql.SQL(template).format(filters=filters), params
+    summary = FACET_PARTS if query.facets else COUNTS + "," + NO_FACETS
+    template = "WITH " + ",".join([vector_list, matched, page, summary]) + RESULT
+    return sql.SQL(template).format(filters=filters, **statements), params
 
 
 async def search_page(
     conn: AsyncConnection,
     tenant_id: str,
     query: ProductQuery,
-    vector: list[tuple[str, float]],
+    vector: VectorList,
     min_similarity: float,
     max_matches: int,
+    ids_below: int = 0,
+    typo_variants: list[str] | None = None,
 ) -> SearchPage:
     """Run the search statement for one query, reading at most `max_matches`
-    full-text matches when it ranks by relevance."""
-    # Only products that reach the similarity take part, so a product is
-    # labelled as matched by vector in every sort order alike.
-    members = [pid for pid, similarity in vector if similarity >= min_similarity]
-    statement, filter_params = search_sql(query, tenant_id)
+    full-text matches when it ranks by relevance. When the text matched fewer
+    than `ids_below` products, the page carries the vector list's ids and the
+    stored words that share one of `typo_variants`."""
+    statement, filter_params = search_sql(query, tenant_id, vector)
     params: dict[str, Any] = {
         **filter_params,
         "text": query.text,
         "window": window_for(query.limit, query.offset),
         "fusion_window": FUSION_WINDOW,
-        "vector_ids": members,
         "rrf_k": RRF_K,
         "limit": query.limit,
         "offset": query.offset,
         "facet_values": FACET_VALUES,
         "max_matches": max_matches,
+        "ids_below": ids_below,
+        "variants": typo_variants or [],
+        "min_similarity": min_similarity,
     }
+    if isinstance(vector, Nearest):
+        params["embedding"] = vector.embedding
+    else:
+        # Only products that reach the similarity take part, so a product
+        # is labelled as matched by vector in every sort order alike.
+        params["vector_ids"] = [
+            pid for pid, similarity in vector if similarity >= min_similarity
+        ]
     async with conn.cursor(row_factory=dict_row) as cursor:
         await cursor.execute(statement, params)
         rows = await cursor.fetchall()
@@ -401,7 +512,21 @@ async def search_page(
         text_matches=text_matches,
         exhaustive=not capped(query) or text_matches <= max_matches,
         facets=first["facets"] or {},
+        catalog_version=int(first["catalog_version"]),
+        vector_index=first["vector_index"],
+        vector_ids=first["vector_ids"],
+        typo_terms=first["typo_terms"],
     )
 
 
-SUMMARY_COLUMNS = frozenset({"total", "text_count", "facets"})
+SUMMARY_COLUMNS = frozenset(
+    {
+        "total",
+        "text_count",
+        "catalog_version",
+        "vector_index",
+        "facets",
+        "vector_ids",
+        "typo_terms",
+    }
+)

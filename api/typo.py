@@ -6,11 +6,13 @@ not among them is replaced by a stored word one edit away. One lookup of the
 variants of every query word finds both the known words and the candidates,
 which Python confirms. pg_trgm's similarity search would find candidates in
 SQL, but the embedded Postgres (pgserver 0.1.4) does not ship it.
+
+The search statement runs the lookup itself when the text matches too
+little (TERMS_SQL), which saves a round trip.
 """
 
 import re
-
-from psycopg import AsyncConnection
+from dataclasses import dataclass
 
 from tidings.catalog_text import (
     TYPO_MIN_LENGTH,
@@ -20,10 +22,11 @@ from tidings.catalog_text import (
     within_one_edit,
 )
 
-CANDIDATES_SQL = """
-SELECT term FROM catalog_terms
-WHERE tenant_id = %(tenant)s AND variants && %(variants)s::text[]
-"""
+# The stored words that share a deletion variant with a query word; a
+# subquery of the search statement, with the tenant in %(f_tenant)s.
+TERMS_SQL = """
+ARRAY(SELECT term FROM catalog_terms
+      WHERE tenant_id = %(f_tenant)s AND variants && %(variants)s::text[])"""
 
 _WORD = re.compile(r"[a-z\u00e0-\u024f]+")
 
@@ -42,25 +45,31 @@ def best_correction(word: str, terms: list[str]) -> str | None:
     return None if best is None else best[1]
 
 
-async def correct_query(
-    conn: AsyncConnection, tenant_id: str, query: str
-) -> str | None:
-    """Return the folded query with unknown words corrected, or None when no
-    word needed or found a correction."""
+@dataclass(frozen=True)
+class TypoLookup:
+    """The words of a query that may be typos, and the variants to look up."""
+
+    text: str  # the folded, lower-cased query
+    words: list[str]
+    variants: list[str]
+
+
+def typo_lookup(query: str) -> TypoLookup | None:
+    """Return the lookup for `query`, or None when no word is long enough."""
     text = fold(query).lower()
     words = sorted({w for w in _WORD.findall(text) if len(w) >= TYPO_MIN_LENGTH})
     if not words:
         return None
-
     variants = sorted({v for word in words for v in deletion_variants(word)})
-    cursor = await conn.execute(
-        CANDIDATES_SQL, {"tenant": tenant_id, "variants": variants}
-    )
-    terms = [str(row[0]) for row in await cursor.fetchall()]
+    return TypoLookup(text=text, words=words, variants=variants)
 
+
+def correct(lookup: TypoLookup, terms: list[str]) -> str | None:
+    """Return the folded query with unknown words corrected from the stored
+    words `terms`, or None when no word needed or found a correction."""
     known = set(terms)
     corrections = {}
-    for word in words:
+    for word in lookup.words:
         if word in known:
             continue
         term = best_correction(word, terms)
@@ -69,5 +78,5 @@ async def correct_query(
     if not corrections:
         return None
     return _WORD.sub(
-        lambda match: corrections.get(match.group(0), match.group(0)), text
+        lambda match: corrections.get(match.group(0), match.group(0)), lookup.text
     )

@@ -34,44 +34,60 @@ async def read_catalog_state(conn: AsyncConnection, tenant_id: str) -> CatalogSt
     return CatalogState(version=int(row[0]), vector_index=row[1])
 
 
-# "+ 0" turns the ORDER BY into an expression no index provides, which forces
-# an exact scan even where an HNSW index exists. The product id orders equal
-# distances, which identical embeddings have.
-_EXACT_ORDER = sql.SQL("(p.embedding <=> %(embedding)s) + 0, p.product_id")
-_INDEX_ORDER = sql.SQL("p.embedding <=> %(embedding)s")
-
 # The HNSW walk returns `candidates` rows (its ef_search list), which are
 # sorted again by distance and product id. So among products with equal
 # embeddings the index path keeps the same ones as the exact scan.
+# The filters apply to the walk's rows, not inside it. With a filter in its
+# WHERE clause, a cached generic plan cannot see how many products the filter
+# keeps, and it chose an exact scan of the filtered rows instead of the index.
+# Either way the walk reads `candidates` rows and then filters them.
 _RERANKED = sql.SQL(
-    "SELECT product_id, similarity FROM ({walk}) walk "
-    "ORDER BY similarity DESC, product_id LIMIT %(k)s"
+    "SELECT product_id, similarity FROM ({walk}) walk WHERE kept "
+    "ORDER BY similarity DESC, product_id LIMIT {k}"
+)
+_WALK = sql.SQL(
+    "SELECT p.product_id, 1 - (p.embedding <=> %(embedding)s) AS similarity, "
+    "{condition} AS kept FROM products p WHERE p.tenant_id = {tenant} "
+    "ORDER BY p.embedding <=> %(embedding)s LIMIT {limit}"
+)
+# "+ 0" turns the ORDER BY into an expression no index provides, which
+# forces an exact scan even where an HNSW index exists. The product id orders
+# equal distances, which identical embeddings have.
+_EXACT = sql.SQL(
+    "SELECT p.product_id, 1 - (p.embedding <=> %(embedding)s) AS similarity "
+    "FROM products p WHERE {condition} "
+    "ORDER BY (p.embedding <=> %(embedding)s) + 0, p.product_id LIMIT {limit}"
 )
 
 
 def nearest_sql(
-    tenant_id: str, filters: ProductFilters, *, use_index: bool
+    tenant_id: str,
+    filters: ProductFilters,
+    *,
+    use_index: bool,
+    k: int | None = None,
+    candidates: int | None = None,
 ) -> tuple[sql.Composed, dict[str, object]]:
-    """Return the nearest-neighbour statement and its filter parameters."""
-    condition, params = filters.where(tenant_id)
-    if use_index:
-        condition = sql.SQL("{} AND p.tenant_id = {}").format(
-            condition, sql.Literal(tenant_id)
-        )
-    select = (
-        "SELECT p.product_id, 1 - (p.embedding <=> %(embedding)s) AS similarity "
-        "FROM products p WHERE {condition} ORDER BY {order} LIMIT "
-    )
-    if not use_index:
-        statement = sql.SQL(select + "%(k)s").format(
-            condition=condition, order=_EXACT_ORDER
-        )
-        return statement, params
+    """Return the nearest-neighbour statement and its filter parameters.
 
-    walk = sql.SQL(select + "%(candidates)s").format(
-        condition=condition, order=_INDEX_ORDER
+    `k` and `candidates`, when given, are written into the statement instead
+    of being parameters. A cached generic plan then contains the number of
+    rows the index scan returns, so Postgres no longer prefers to plan the
+    statement again for every execution.
+    """
+    k_sql = sql.Placeholder("k") if k is None else sql.Literal(k)
+    condition, params = filters.where(tenant_id)
+    if not use_index:
+        return _EXACT.format(condition=condition, limit=k_sql), params
+
+    walk = _WALK.format(
+        condition=condition,
+        tenant=sql.Literal(tenant_id),
+        limit=sql.Placeholder("candidates")
+        if candidates is None
+        else sql.Literal(candidates),
     )
-    return _RERANKED.format(walk=walk), params
+    return _RERANKED.format(walk=walk, k=k_sql), params
 
 
 async def _run(

@@ -11,13 +11,14 @@ import pytest
 
 from tests.integration.catalog_helpers import wait_until
 from tests.stack import Stack
+from tidings.settings import Settings
 from tidings.tenants import create_tenant
 
 pytestmark = pytest.mark.integration
 
 HUNG_SEARCHES = 10
 # The test stack keeps the default TIDINGS_API_READ_CONNECTIONS.
-READ_CONNECTIONS = 8
+READ_CONNECTIONS = Settings.model_fields["api_read_connections"].default
 
 WAITING_SEARCHES_SQL = """
 SELECT count(*) FROM pg_stat_activity

@@ -7,6 +7,7 @@ list mostly with the large tenant's rows. Both tenants must still get their
 full top-k, also under a filter that the HNSW walk cannot apply.
 """
 
+import functools
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +19,21 @@ import pytest
 from pgvector.psycopg import register_vector
 
 from api.product_filters import ProductFilters
-from api.vector_search import nearest_sql
+from api.product_search import (
+    Nearest,
+    ProductQuery,
+    SearchPage,
+    search_page,
+    vector_window,
+)
+from api.vector_search import (
+    CatalogState,
+    nearest_products,
+    nearest_sql,
+    read_catalog_state,
+)
+from connectors.embedder import Embedder
+from connectors.postgres import open_pool
 from streams.vector_indexes import vector_index_name
 from tests.integration.catalog_helpers import (
     new_tenant,
@@ -28,6 +43,8 @@ from tests.integration.catalog_helpers import (
     wait_until,
 )
 from tests.stack import Stack
+from tidings.catalog_text import query_text
+from tidings.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -171,3 +188,80 @@ def test_large_tenant_plan_uses_its_index(
     ).fetchall()
 
     assert vector_index_name(tenants.large_id) in "\n".join(row[0] for row in plan)
+
+
+@functools.cache
+def _embedder(model: str) -> Embedder:
+    return Embedder(model)
+
+
+async def _pages(
+    stack: Stack, tenant_id: str, text: str, filters: ProductFilters
+) -> tuple[SearchPage, SearchPage, CatalogState]:
+    """One search with the vector list found by a query of its own, and one
+    that finds it inside the search statement."""
+    settings = Settings(database_url=stack.database_url)
+    ef_search = settings.catalog_hnsw_ef_search
+    similarity = settings.catalog_vector_min_similarity
+    k = vector_window(ef_search)
+    embedding = _embedder(settings.embedding_model).encode([text])[0]
+    shape = ProductQuery(
+        text=query_text(text),
+        filters=filters,
+        sort="relevance",
+        limit=10,
+        offset=0,
+        facets=True,
+    )
+    pool = await open_pool(
+        stack.database_url, max_size=1, autocommit=True, hnsw_ef_search=ef_search
+    )
+    try:
+        async with pool.connection() as conn:
+            state = await read_catalog_state(conn, tenant_id)
+            found = await nearest_products(
+                conn, tenant_id, state, embedding, k, filters, ef_search
+            )
+            separate = await search_page(
+                conn, tenant_id, shape, found, similarity, 1000
+            )
+            nearest = Nearest(
+                embedding=embedding,
+                k=k,
+                candidates=ef_search,
+                use_index=state.vector_index is not None,
+            )
+            inside = await search_page(
+                conn, tenant_id, shape, nearest, similarity, 1000
+            )
+    finally:
+        await pool.close()
+    return separate, inside, state
+
+
+def _summary(page: SearchPage) -> tuple[object, ...]:
+    ids = [(row["product_id"], row["matched_by"]) for row in page.rows]
+    return ids, page.total, page.text_matches, page.facets
+
+
+@pytest.mark.parametrize("in_stock", [False, True])
+@pytest.mark.parametrize("size", ["large", "small"])
+async def test_statement_nearest_matches_query(
+    stack: Stack, tenants: Tenants, size: str, in_stock: bool
+) -> None:
+    """The search statement's own vector list gives the page that the
+    separate nearest-neighbour query gives. In stock leaves the large
+    tenant's HNSW walk short, so its exact scan runs instead."""
+    client = tenants.large if size == "large" else tenants.small
+    tenant_id = tenant_id_of(stack, client)
+    filters = ProductFilters(in_stock=in_stock)
+
+    separate, inside, state = await _pages(stack, tenant_id, "grey wool coat", filters)
+
+    assert any("vector" in row["matched_by"] for row in inside.rows)
+    assert _summary(inside) == _summary(separate)
+    assert (inside.catalog_version, inside.vector_index) == (
+        state.version,
+        state.vector_index,
+    )
+    assert (state.vector_index is not None) == (size == "large")

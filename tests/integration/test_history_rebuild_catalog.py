@@ -614,4 +614,8 @@ def test_stage_writes_after_swap(catalog_run: CatalogRun) -> None:
 
     assert wait_for_versions(catalog_run.api, {"after-swap": 1})
     body = get_json(catalog_run.api, "/v1/search/products", {"q": marker})
-    assert [hit["product_id"] for hit in body["hits"]] == ["after-swap"]
+    # A random marker sometimes embeds close enough to another product to
+    # add it as a vector hit (about 1 in 150 for the laptop), so only text
+    # matches count here.
+    text_hits = [hit for hit in body["hits"] if "text" in hit["matched_by"]]
+    assert [hit["product_id"] for hit in text_hits] == ["after-swap"]

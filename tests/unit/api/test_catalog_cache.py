@@ -44,3 +44,28 @@ def test_newer_version_evicts_old_entries() -> None:
 
     assert len(cache.entries) == 1
     assert cache.get("t2", 1, "q") == "other tenant"
+
+
+def test_contains_any_version() -> None:
+    cache = ResultCache(10)
+    cache.put("t1", 3, "q", "answer")
+
+    assert cache.contains("t1", "q")
+    assert not cache.contains("t1", "other")
+    assert not cache.contains("t2", "q")
+
+
+def test_result_of_an_older_snapshot_is_not_stored() -> None:
+    cache = ResultCache(10)
+    cache.put("t1", 4, "q", "new")
+    cache.put("t1", 3, "q", "old")
+
+    assert cache.get("t1", 4, "q") == "new"
+    assert cache.get("t1", 3, "q") is None
+
+
+def test_disabled_cache_stores_nothing() -> None:
+    cache = ResultCache(0)
+    cache.put("t1", 3, "q", "answer")
+
+    assert not cache.contains("t1", "q")

@@ -5,7 +5,7 @@ corrections is the one sharing the most trigrams."""
 import random
 import string
 
-from api.typo import best_correction
+from api.typo import best_correction, correct, typo_lookup
 from tidings.catalog_text import TYPO_MIN_LENGTH, deletion_variants, within_one_edit
 
 
@@ -56,3 +56,31 @@ def test_best_correction_ties_alphabetical() -> None:
 
 def test_best_correction_none_two_edits_away() -> None:
     assert best_correction("chair", ["chore", "cheer"]) is None
+
+
+def test_lookup_takes_long_latin_words() -> None:
+    lookup = typo_lookup("Ｗool 羊毛 HOODIE cap")
+
+    assert lookup is not None
+    assert lookup.words == ["hoodie"]
+    assert lookup.text == "wool 羊毛 hoodie cap"
+    assert set(deletion_variants("hoodie")) == set(lookup.variants)
+
+
+def test_lookup_of_short_or_chinese_words_is_none() -> None:
+    assert typo_lookup("羊毛 cap") is None
+
+
+def test_correct_replaces_unknown_words_only() -> None:
+    lookup = typo_lookup("blakc hoodie")
+    assert lookup is not None
+
+    assert correct(lookup, ["black", "hoodie", "hoodies"]) == "black hoodie"
+
+
+def test_correct_without_candidates_is_none() -> None:
+    lookup = typo_lookup("blakc hoodie")
+    assert lookup is not None
+
+    assert correct(lookup, ["hoodie"]) is None
+    assert correct(lookup, []) is None
