@@ -39,7 +39,11 @@ class BodyLimit:
 async def _send_json(
     send: Send, status: int, detail: str, headers: list | None = None
 ) -> None:
-    body = json.dumps({"detail": detail}).encode()
+    # The same JSON layout as FastAPI's JSONResponse, so that a client sees
+    # one format whether this guard or a route's handler rejects a request.
+    body = json.dumps(
+        {"detail": detail}, ensure_ascii=False, separators=(",", ":")
+    ).encode()
     await send(
         {
             "type": "http.response.start",

@@ -3,10 +3,11 @@
 import httpx
 from psycopg_pool import PoolTimeout
 from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from api.body_guard import BodyGuard, BodyLimit
+from api.pool_errors import POOL_BUSY_DETAIL
 
 
 async def _accepted(request):
@@ -49,3 +50,13 @@ async def test_busy_pool_during_key_check_is_503() -> None:
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
     assert "retry in 5 seconds" in response.json()["detail"]
+
+
+async def test_guard_body_matches_fastapi_layout() -> None:
+    async def busy(key: str) -> bool:
+        raise PoolTimeout("couldn't get a connection after 5.00 sec")
+
+    response = await _post(busy)
+    expected = JSONResponse({"detail": POOL_BUSY_DETAIL}).body
+
+    assert response.content == expected
