@@ -82,10 +82,8 @@ class SearchPage:
     # snapshot as the products.
     catalog_version: int = 0
     vector_index: str | None = None
-    # Returned when the text matched fewer products than `ids_below`, for a
-    # second search: the vector list's product ids, and the stored words
-    # that may correct a typo in the query.
-    vector_ids: list[str] | None = None
+    # The stored words that may correct a typo in the query, returned when
+    # the text matched fewer products than `typo_below`.
     typo_terms: list[str] | None = None
 
 
@@ -185,6 +183,11 @@ EXCLUSION = """
       AND NOT p.search_text @@ websearch_to_tsquery('english', %(excluded)s)"""
 # websearch_to_tsquery reads an unclosed quote as a phrase to the end.
 _EXCLUDED = re.compile(r'(?:^|\s)-("[^"]+"?|[^\s"]+)')
+
+
+def without_excluded(text: str) -> str:
+    """Return `text` without the words and phrases that it excludes."""
+    return " ".join(_EXCLUDED.sub(" ", text).split())
 
 
 def excluded_text(text: str) -> str:
@@ -365,18 +368,14 @@ facets AS (
 NO_FACETS = """
 facets AS (SELECT NULL::json AS facets)"""
 
-# The summary columns (totals, facets, catalog state, what a typo fallback
-# needs) fill the first row only; the later rows would repeat the facets'
-# JSON.
+# The summary columns (totals, facets, catalog state, typo candidates) fill
+# the first row only, because the later rows would repeat the facets' JSON.
 RESULT = (
     """
 SELECT c.total, c.text_count,
        coalesce(cs.version, 0) AS catalog_version, cs.vector_index,
        CASE WHEN h.first IS NOT FALSE THEN f.facets END AS facets,
-       CASE WHEN h.first IS NOT FALSE AND c.text_count < %(ids_below)s
-            THEN ARRAY(SELECT product_id FROM vector_list ORDER BY rank)
-       END AS vector_ids,
-       CASE WHEN h.first IS NOT FALSE AND c.text_count < %(ids_below)s
+       CASE WHEN h.first IS NOT FALSE AND c.text_count < %(typo_below)s
                  AND cardinality(%(variants)s::text[]) > 0
             THEN """
     + TERMS_SQL
@@ -463,13 +462,13 @@ async def search_page(
     vector: VectorList,
     min_similarity: float,
     max_matches: int,
-    ids_below: int = 0,
+    typo_below: int = 0,
     typo_variants: list[str] | None = None,
 ) -> SearchPage:
     """Run the search statement for one query, reading at most `max_matches`
     full-text matches when it ranks by relevance. When the text matched fewer
-    than `ids_below` products, the page carries the vector list's ids and the
-    stored words that share one of `typo_variants`."""
+    than `typo_below` products, the page carries the stored words that share
+    one of `typo_variants`."""
     statement, filter_params = search_sql(query, tenant_id, vector)
     params: dict[str, Any] = {
         **filter_params,
@@ -481,7 +480,7 @@ async def search_page(
         "offset": query.offset,
         "facet_values": FACET_VALUES,
         "max_matches": max_matches,
-        "ids_below": ids_below,
+        "typo_below": typo_below,
         "variants": typo_variants or [],
         "min_similarity": min_similarity,
     }
@@ -514,7 +513,6 @@ async def search_page(
         facets=first["facets"] or {},
         catalog_version=int(first["catalog_version"]),
         vector_index=first["vector_index"],
-        vector_ids=first["vector_ids"],
         typo_terms=first["typo_terms"],
     )
 
@@ -526,7 +524,6 @@ SUMMARY_COLUMNS = frozenset(
         "catalog_version",
         "vector_index",
         "facets",
-        "vector_ids",
         "typo_terms",
     }
 )

@@ -3,6 +3,8 @@ the hybrid statements, the typo fallback and highlighting."""
 
 import asyncio
 import dataclasses
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import numpy as np
@@ -25,6 +27,7 @@ from api.product_search import (
     VectorList,
     search_page,
     vector_window,
+    without_excluded,
 )
 from api.typo import correct, typo_lookup
 from api.unknown_tokens import mostly_unknown
@@ -39,29 +42,41 @@ TYPO_FALLBACK_BELOW = 3
 # A search's page and its corrected query.
 Found = tuple[SearchPage, str | None]
 
+# Returns the embedding of a query, or None when it has none.
+Embed = Callable[[str], Awaitable[np.ndarray | None]]
+
 CachesDep = Annotated[CatalogCaches, Depends(get_catalog_caches)]
 
 
+def embedding_input(query: str) -> str:
+    """Return the text embedded for `query`: folded, and without the words
+    and phrases it excludes, which would pull similar products in."""
+    return fold(without_excluded(query))
+
+
 async def embed_query(
-    services: Services, caches: CatalogCaches, text: str
+    services: Services, caches: CatalogCaches, query: str
 ) -> np.ndarray | None:
     """Return the query's embedding, from the cache when it was seen before.
 
-    Returns None when the model does not know most of the query's tokens,
-    because such an embedding carries little meaning: all-MiniLM-L6-v2, the
-    default model, turns most Chinese characters into [UNK].
+    Returns None when the query excludes every word it has, or when the model
+    does not know most of its tokens, because such an embedding carries
+    little meaning: all-MiniLM-L6-v2, the default model, turns most Chinese
+    characters into [UNK].
     """
-    folded = fold(text)
-    cached = caches.embeddings.get(folded)
+    text = embedding_input(query)
+    if not text:
+        return None
+    cached = caches.embeddings.get(text)
     if cached is not None:
         return cached if cached.size else None
     embedder = services.embedder
-    if mostly_unknown(embedder, folded):
-        caches.embeddings.put(folded, np.zeros(0, dtype=np.float32))
+    if mostly_unknown(embedder, text):
+        caches.embeddings.put(text, np.zeros(0, dtype=np.float32))
         return None
-    vectors = await asyncio.to_thread(embedder.encode, [folded])
+    vectors = await asyncio.to_thread(embedder.encode, [text])
     embedding: np.ndarray = vectors[0]
-    caches.embeddings.put(folded, embedding)
+    caches.embeddings.put(text, embedding)
     return embedding
 
 
@@ -76,6 +91,20 @@ def _hit(row: dict[str, Any], terms: list[str]) -> ProductHit:
     )
 
 
+def _vector_list(
+    settings: Settings, state: CatalogState, embedding: np.ndarray | None
+) -> VectorList:
+    if embedding is None:
+        return []
+    ef_search = settings.catalog_hnsw_ef_search
+    return Nearest(
+        embedding=embedding,
+        k=vector_window(ef_search),
+        candidates=ef_search,
+        use_index=state.vector_index is not None,
+    )
+
+
 async def run_search(
     conn: AsyncConnection,
     settings: Settings,
@@ -84,10 +113,11 @@ async def run_search(
     query: str,
     embedding: np.ndarray | None,
     shape: ProductQuery,
+    embed: Embed,
 ) -> tuple[SearchPage, str | None]:
     """Run the search statement, which finds the nearest products itself,
     and when the text matches too little, the typo fallback. Returns the page
-    and the corrected query.
+    and the corrected query. `embed` returns the corrected query's embedding.
 
     `state` need not be current: its vector index only chooses how the
     nearest products are found, and either way finds them. `conn` must come
@@ -95,15 +125,7 @@ async def run_search(
     """
     min_similarity = settings.catalog_vector_min_similarity
     max_matches = settings.catalog_max_text_matches
-    vector: VectorList = []
-    if embedding is not None:
-        ef_search = settings.catalog_hnsw_ef_search
-        vector = Nearest(
-            embedding=embedding,
-            k=vector_window(ef_search),
-            candidates=ef_search,
-            use_index=state.vector_index is not None,
-        )
+    vector = _vector_list(settings, state, embedding)
     typo = typo_lookup(query) if query else None
     below, variants = (TYPO_FALLBACK_BELOW, typo.variants) if typo else (0, None)
     page = await search_page(
@@ -115,12 +137,13 @@ async def run_search(
     corrected = correct(typo, page.typo_terms or [])
     if corrected is None:
         return page, None
+
+    # The corrected query gets its own nearest products, so that its page is
+    # the one a search for the corrected words returns.
     retry = dataclasses.replace(shape, text=query_text(corrected))
-    # The first statement returned the vector list, every product of which
-    # reached the similarity, so the second one need not search again.
-    found = [(pid, min_similarity) for pid in page.vector_ids or []]
+    vector = _vector_list(settings, state, await embed(corrected))
     second = await search_page(
-        conn, tenant_id, retry, found, min_similarity, max_matches
+        conn, tenant_id, retry, vector, min_similarity, max_matches
     )
     if second.text_matches > page.text_matches:
         return second, corrected
@@ -136,6 +159,7 @@ async def search_products(
 ) -> ProductSearchResults:
     """Run one search, or return the cached result while the catalog is unchanged."""
     embedding = await embed_query(services, caches, query) if query else None
+    embed = functools.partial(embed_query, services, caches)
     cache_key = (query, shape)
 
     async def read(conn: AsyncConnection) -> ProductSearchResults | Found:
@@ -148,8 +172,11 @@ async def search_products(
             cached = caches.results.get(tenant_id, state.version, cache_key)
             if isinstance(cached, ProductSearchResults):
                 return cached
+        # A corrected query is embedded while the connection waits, because
+        # the correction comes from the first statement. The model runs once
+        # per corrected query, which the embedding cache then keeps.
         return await run_search(
-            conn, services.settings, tenant_id, state, query, embedding, shape
+            conn, services.settings, tenant_id, state, query, embedding, shape, embed
         )
 
     found = await read_retrying_closed(services.read_pool, read)

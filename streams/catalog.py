@@ -29,6 +29,8 @@ log = structlog.get_logger(__name__)
 MAX_KNOWN_TERMS = 500_000
 
 
+# TODO: terms are never removed, so a misspelling in a deleted product keeps
+# the typo fallback from correcting that word (docs/catalog.md).
 class KnownTerms:
     """Terms this worker has written to `catalog_terms`, to skip rewriting them.
 

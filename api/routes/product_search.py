@@ -33,8 +33,16 @@ def _filters(
         attributes = parse_attribute_filters(attribute)
     except FilterError as exc:
         raise HTTPException(422, detail=str(exc)) from exc
+    for name, values in (("category", category), ("brand", brand)):
+        if any(not value.strip("/ ") for value in values):
+            raise HTTPException(
+                422,
+                detail=f"{name} is empty; give a value or leave {name} out",
+            )
+    # A path written with a slash at either end names the same category.
+    categories = [value.strip("/") for value in category]
     return ProductFilters(
-        categories=tuple(dict.fromkeys(category)),
+        categories=tuple(dict.fromkeys(categories)),
         brands=tuple(dict.fromkeys(brand)),
         price_min=price_min,
         price_max=price_max,

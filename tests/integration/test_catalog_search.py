@@ -201,6 +201,16 @@ def test_swapped_letters_corrected(shop: httpx.Client) -> None:
     assert hit_ids(body)[0] == "mouse-1"
 
 
+@pytest.mark.parametrize("typo", ["hodie", "sunglases", "wirelses mouse"])
+def test_corrected_page_equals_direct_search(shop: httpx.Client, typo: str) -> None:
+    corrected = search(shop, q=typo, limit=20)
+    direct = search(shop, q=corrected["corrected_query"], limit=20)
+
+    assert corrected["total"] == direct["total"]
+    assert corrected["hits"] == direct["hits"]
+    assert corrected["facets"] == direct["facets"]
+
+
 def test_correct_query_is_not_rewritten(shop: httpx.Client) -> None:
     body = search(shop, q="hoodie")
 
@@ -221,6 +231,21 @@ def test_excluded_word_drops_vector_hits(shop: httpx.Client) -> None:
 
     assert "hoodie-1" not in found
     assert "hoodie-2" in found
+
+
+def test_excluded_word_adds_no_vector_hits(shop: httpx.Client) -> None:
+    # The excluded word is left out of the embedding, so the vector hits are
+    # those of the query without it, less the products containing it.
+    plain = search(shop, q="hoodie", limit=50)
+    excluding = search(shop, q="hoodie -yoga", limit=50)
+    plain_vector = {
+        h["product_id"] for h in plain["hits"] if h["matched_by"] == ["vector"]
+    }
+    excluding_vector = {
+        h["product_id"] for h in excluding["hits"] if h["matched_by"] == ["vector"]
+    }
+
+    assert excluding_vector == plain_vector - {"pants-1"}
 
 
 def test_excluded_chinese_words(shop: httpx.Client) -> None:
@@ -264,6 +289,7 @@ def test_highlight_marks_chinese_terms(shop: httpx.Client) -> None:
     [
         ({"category": "Men"}, {"hoodie-1", "hoodie-2", "pants-1"}),
         ({"category": "Men/Tops"}, {"hoodie-1", "hoodie-2"}),
+        ({"category": "/Men/Tops/"}, {"hoodie-1", "hoodie-2"}),
         ({"category": ["Men/Bottoms", "Women"]}, {"pants-1", "jacket-1"}),
         ({"brand": "Logitech"}, {"mouse-1"}),
         ({"brand": ["Logitech", "Rayban"]}, {"mouse-1", "glasses-1"}),
@@ -298,6 +324,17 @@ def test_malformed_attribute_filter(shop: httpx.Client) -> None:
     assert response.json()["detail"] == (
         "Attribute filter 'color' must have the form name:value, "
         "for example attribute=color:Black"
+    )
+
+
+@pytest.mark.parametrize("name", ["category", "brand"])
+@pytest.mark.parametrize("value", ["", "/", " "])
+def test_empty_filter_value_rejected(shop: httpx.Client, name: str, value: str) -> None:
+    response = shop.get("/v1/search/products", params={name: value})
+
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        f"{name} is empty; give a value or leave {name} out"
     )
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from api.product_search import excluded_text
+from api.product_search import excluded_text, without_excluded
 
 
 @pytest.mark.parametrize(
@@ -20,3 +20,9 @@ from api.product_search import excluded_text
 )
 def test_excluded_text(query: str, expected: str) -> None:
     assert excluded_text(query) == expected
+
+
+def test_without_excluded_keeps_wanted_words() -> None:
+    assert without_excluded('shirt -yoga -"trail running" blue') == "shirt blue"
+    assert without_excluded("-wool") == ""
+    assert without_excluded("t-shirt") == "t-shirt"
