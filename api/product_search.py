@@ -408,7 +408,7 @@ def capped(query: ProductQuery) -> bool:
     return bool(query.text) and query.sort == "relevance"
 
 
-def _vector_list(
+def _vector_ctes(
     query: ProductQuery, tenant_id: str, vector: VectorList | None
 ) -> tuple[str, dict[str, sql.Composable]]:
     """Return the vector list's CTEs and the statements they embed."""
@@ -439,7 +439,7 @@ def search_sql(
     # the 96,683-product benchmark tenant. The literal gives it the real
     # share, at the cost of one prepared statement per tenant.
     filters = sql.SQL("{} AND p.tenant_id = {}").format(filters, sql.Literal(tenant_id))
-    vector_list, statements = _vector_list(query, tenant_id, vector)
+    vector_list, statements = _vector_ctes(query, tenant_id, vector)
     matched = MATCHED_TEXT if query.text else MATCHED_BROWSE
     excluded = excluded_text(query.text)
     matched = matched.replace("{exclusion}", EXCLUSION if excluded else "")

@@ -3,7 +3,6 @@ the hybrid statements, the typo fallback and highlighting."""
 
 import asyncio
 import dataclasses
-import functools
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -33,7 +32,7 @@ from api.typo import correct, typo_lookup
 from api.unknown_tokens import mostly_unknown
 from api.vector_search import CatalogState, read_catalog_state
 from connectors.postgres import read_retrying_closed
-from tidings.catalog_text import fold, query_terms, query_text
+from tidings.catalog_text import query_terms, query_text
 from tidings.settings import Settings
 
 # The typo fallback runs when full-text search matches fewer products.
@@ -49,9 +48,10 @@ CachesDep = Annotated[CatalogCaches, Depends(get_catalog_caches)]
 
 
 def embedding_input(query: str) -> str:
-    """Return the text embedded for `query`: folded, and without the words
-    and phrases it excludes, which would pull similar products in."""
-    return fold(without_excluded(query))
+    """Return the text embedded for `query`: the folded, segmented text that
+    full-text search reads, without the words and phrases it excludes, which
+    would pull similar products in."""
+    return without_excluded(query_text(query))
 
 
 async def embed_query(
@@ -80,6 +80,14 @@ async def embed_query(
     return embedding
 
 
+def remember_state(caches: CatalogCaches, tenant_id: str, page: SearchPage) -> None:
+    """Keep the tenant's catalog state that the page was read at, unless a
+    search has already seen a newer one."""
+    known = caches.states.get(tenant_id)
+    if known is None or page.catalog_version >= known.version:
+        caches.states[tenant_id] = CatalogState(page.catalog_version, page.vector_index)
+
+
 def _hit(row: dict[str, Any], terms: list[str]) -> ProductHit:
     description = row.pop("description")
     return ProductHit(
@@ -105,7 +113,7 @@ def _vector_list(
     )
 
 
-async def run_search(
+async def first_search(
     conn: AsyncConnection,
     settings: Settings,
     tenant_id: str,
@@ -113,11 +121,10 @@ async def run_search(
     query: str,
     embedding: np.ndarray | None,
     shape: ProductQuery,
-    embed: Embed,
 ) -> tuple[SearchPage, str | None]:
-    """Run the search statement, which finds the nearest products itself,
-    and when the text matches too little, the typo fallback. Returns the page
-    and the corrected query. `embed` returns the corrected query's embedding.
+    """Run the search statement, which finds the nearest products itself.
+    Returns the page and, when the text matched too little and a typo
+    correction exists, the corrected query to search next.
 
     `state` need not be current: its vector index only chooses how the
     nearest products are found, and either way finds them. `conn` must come
@@ -133,21 +140,79 @@ async def run_search(
     )
     if typo is None or page.text_matches >= TYPO_FALLBACK_BELOW:
         return page, None
+    return page, correct(typo, page.typo_terms or [])
 
-    corrected = correct(typo, page.typo_terms or [])
+
+async def corrected_search(
+    conn: AsyncConnection,
+    settings: Settings,
+    tenant_id: str,
+    shape: ProductQuery,
+    first: SearchPage,
+    corrected: str,
+    embedding: np.ndarray | None,
+) -> tuple[SearchPage, str | None]:
+    """Search the corrected query with its own nearest products, so that its
+    page is the one a search for the corrected words returns. Returns that
+    page when its text matches more than `first`, else `first` and None."""
+    retry = dataclasses.replace(shape, text=query_text(corrected))
+    state = CatalogState(first.catalog_version, first.vector_index)
+    second = await search_page(
+        conn,
+        tenant_id,
+        retry,
+        _vector_list(settings, state, embedding),
+        settings.catalog_vector_min_similarity,
+        settings.catalog_max_text_matches,
+    )
+    if second.text_matches <= first.text_matches:
+        return first, None
+    # The choice rests on the first statement's snapshot, so the page counts
+    # as read at the older of the two versions: a cache then never keeps it
+    # for a newer catalog, where a search might not correct the query.
+    version = min(first.catalog_version, second.catalog_version)
+    return dataclasses.replace(second, catalog_version=version), corrected
+
+
+async def run_search(
+    conn: AsyncConnection,
+    settings: Settings,
+    tenant_id: str,
+    state: CatalogState,
+    query: str,
+    embedding: np.ndarray | None,
+    shape: ProductQuery,
+    embed: Embed,
+) -> tuple[SearchPage, str | None]:
+    """Run `first_search` and, when it corrects the query, `corrected_search`
+    on the same connection. Returns the page and the corrected query."""
+    page, corrected = await first_search(
+        conn, settings, tenant_id, state, query, embedding, shape
+    )
     if corrected is None:
         return page, None
-
-    # The corrected query gets its own nearest products, so that its page is
-    # the one a search for the corrected words returns.
-    retry = dataclasses.replace(shape, text=query_text(corrected))
-    vector = _vector_list(settings, state, await embed(corrected))
-    second = await search_page(
-        conn, tenant_id, retry, vector, min_similarity, max_matches
+    return await corrected_search(
+        conn, settings, tenant_id, shape, page, corrected, await embed(corrected)
     )
-    if second.text_matches > page.text_matches:
-        return second, corrected
-    return page, None
+
+
+async def _search_corrected(
+    services: Services,
+    caches: CatalogCaches,
+    tenant_id: str,
+    shape: ProductQuery,
+    first: SearchPage,
+    corrected: str,
+) -> Found:
+    # Embedded with no connection held, because the model takes a while.
+    embedding = await embed_query(services, caches, corrected)
+
+    async def retry(conn: AsyncConnection) -> Found:
+        return await corrected_search(
+            conn, services.settings, tenant_id, shape, first, corrected, embedding
+        )
+
+    return await read_retrying_closed(services.read_pool, retry)
 
 
 async def search_products(
@@ -158,8 +223,8 @@ async def search_products(
     shape: ProductQuery,
 ) -> ProductSearchResults:
     """Run one search, or return the cached result while the catalog is unchanged."""
+    settings = services.settings
     embedding = await embed_query(services, caches, query) if query else None
-    embed = functools.partial(embed_query, services, caches)
     cache_key = (query, shape)
 
     async def read(conn: AsyncConnection) -> ProductSearchResults | Found:
@@ -172,18 +237,19 @@ async def search_products(
             cached = caches.results.get(tenant_id, state.version, cache_key)
             if isinstance(cached, ProductSearchResults):
                 return cached
-        # A corrected query is embedded while the connection waits, because
-        # the correction comes from the first statement. The model runs once
-        # per corrected query, which the embedding cache then keeps.
-        return await run_search(
-            conn, services.settings, tenant_id, state, query, embedding, shape, embed
+        return await first_search(
+            conn, settings, tenant_id, state, query, embedding, shape
         )
 
     found = await read_retrying_closed(services.read_pool, read)
     if isinstance(found, ProductSearchResults):
         return found
     page, corrected = found
-    caches.states[tenant_id] = CatalogState(page.catalog_version, page.vector_index)
+    if corrected is not None:
+        page, corrected = await _search_corrected(
+            services, caches, tenant_id, shape, page, corrected
+        )
+    remember_state(caches, tenant_id, page)
 
     terms = query_terms(corrected or query) if query else []
     results = ProductSearchResults(

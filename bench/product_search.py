@@ -369,7 +369,7 @@ async def relevance(
     """Return mean nDCG@10 per (language, mode)."""
     scores: dict[tuple[str, str], list[float]] = {}
     headers = {"Authorization": f"Bearer {key}"}
-    raw = embedder.encode([fold(j.query) for j in judged])
+    raw = embedder.encode([embedding_input(j.query) for j in judged])
     async with httpx.AsyncClient(base_url=api_url, headers=headers) as client:
         for item, embedding in zip(judged, raw, strict=True):
             response = await client.get(

@@ -33,16 +33,8 @@ def _filters(
         attributes = parse_attribute_filters(attribute)
     except FilterError as exc:
         raise HTTPException(422, detail=str(exc)) from exc
-    for name, values in (("category", category), ("brand", brand)):
-        if any(not value.strip("/ ") for value in values):
-            raise HTTPException(
-                422,
-                detail=f"{name} is empty; give a value or leave {name} out",
-            )
-    # A path written with a slash at either end names the same category.
-    categories = [value.strip("/") for value in category]
     return ProductFilters(
-        categories=tuple(dict.fromkeys(categories)),
+        categories=tuple(dict.fromkeys(category)),
         brands=tuple(dict.fromkeys(brand)),
         price_min=price_min,
         price_max=price_max,

@@ -289,7 +289,6 @@ def test_highlight_marks_chinese_terms(shop: httpx.Client) -> None:
     [
         ({"category": "Men"}, {"hoodie-1", "hoodie-2", "pants-1"}),
         ({"category": "Men/Tops"}, {"hoodie-1", "hoodie-2"}),
-        ({"category": "/Men/Tops/"}, {"hoodie-1", "hoodie-2"}),
         ({"category": ["Men/Bottoms", "Women"]}, {"pants-1", "jacket-1"}),
         ({"brand": "Logitech"}, {"mouse-1"}),
         ({"brand": ["Logitech", "Rayban"]}, {"mouse-1", "glasses-1"}),
@@ -324,17 +323,6 @@ def test_malformed_attribute_filter(shop: httpx.Client) -> None:
     assert response.json()["detail"] == (
         "Attribute filter 'color' must have the form name:value, "
         "for example attribute=color:Black"
-    )
-
-
-@pytest.mark.parametrize("name", ["category", "brand"])
-@pytest.mark.parametrize("value", ["", "/", " "])
-def test_empty_filter_value_rejected(shop: httpx.Client, name: str, value: str) -> None:
-    response = shop.get("/v1/search/products", params={name: value})
-
-    assert response.status_code == 422
-    assert response.json()["detail"] == (
-        f"{name} is empty; give a value or leave {name} out"
     )
 
 

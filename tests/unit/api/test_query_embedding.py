@@ -1,12 +1,19 @@
-"""The rule that skips vector search for queries the model cannot read."""
+"""What a query's embedding is made of, and when vector search skips it."""
 
 from types import SimpleNamespace
 
+import pytest
+
+from api.catalog_cache import CatalogCaches
+from api.product_search import SearchPage
+from api.product_search_service import embedding_input, remember_state
 from api.unknown_tokens import (
     MAX_UNKNOWN_TOKEN_SHARE,
     mostly_unknown,
     unknown_token_share,
 )
+from api.vector_search import CatalogState
+from tidings.settings import Settings
 
 
 class CharacterTokenizer:
@@ -64,3 +71,38 @@ def test_mostly_unknown_cjk_all_known() -> None:
     embedder = SimpleNamespace(model=SimpleNamespace(tokenizer=KnownTokenizer()))
 
     assert not mostly_unknown(embedder, "羊毛被")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("hoodie", "hoodie"),
+        ("shoes －red", "shoes"),
+        ("-红色shoes", "shoes"),
+        ("-red鞋", "鞋"),
+        ('Ｈｏｏｄｉｅ -"trail running" 羊毛', "Hoodie 羊毛"),
+    ],
+)
+def test_embedding_input_drops_excluded_words(query: str, expected: str) -> None:
+    # The same words as full-text search excludes, after folding and
+    # segmenting, so full-width minus signs and Chinese runs count too.
+    assert embedding_input(query) == expected
+
+
+def _page(version: int, index: str | None) -> SearchPage:
+    return SearchPage(
+        rows=[],
+        total=0,
+        text_matches=0,
+        exhaustive=True,
+        catalog_version=version,
+        vector_index=index,
+    )
+
+
+def test_state_memo_keeps_newest_version() -> None:
+    caches = CatalogCaches(Settings())
+    remember_state(caches, "t1", _page(5, "idx"))
+    remember_state(caches, "t1", _page(4, None))
+
+    assert caches.states["t1"] == CatalogState(5, "idx")
