@@ -54,6 +54,20 @@ def embedding_input(query: str) -> str:
     return without_excluded(query_text(query))
 
 
+def cached_embedding(
+    caches: CatalogCaches, query: str
+) -> tuple[bool, np.ndarray | None]:
+    """Return whether the query's embedding is known without the model, and
+    that embedding (None where the query has none)."""
+    text = embedding_input(query)
+    if not text:
+        return True, None
+    cached = caches.embeddings.get(text)
+    if cached is None:
+        return False, None
+    return True, (cached if cached.size else None)
+
+
 async def embed_query(
     services: Services, caches: CatalogCaches, query: str
 ) -> np.ndarray | None:
@@ -64,12 +78,10 @@ async def embed_query(
     little meaning: all-MiniLM-L6-v2, the default model, turns most Chinese
     characters into [UNK].
     """
+    known, cached = cached_embedding(caches, query)
+    if known:
+        return cached
     text = embedding_input(query)
-    if not text:
-        return None
-    cached = caches.embeddings.get(text)
-    if cached is not None:
-        return cached if cached.size else None
     embedder = services.embedder
     if mostly_unknown(embedder, text):
         caches.embeddings.put(text, np.zeros(0, dtype=np.float32))
@@ -204,7 +216,7 @@ async def _search_corrected(
     first: SearchPage,
     corrected: str,
 ) -> Found:
-    # Embedded with no connection held, because the model takes a while.
+    # The model runs with no connection held, because it takes a while.
     embedding = await embed_query(services, caches, corrected)
 
     async def retry(conn: AsyncConnection) -> Found:
@@ -227,7 +239,11 @@ async def search_products(
     embedding = await embed_query(services, caches, query) if query else None
     cache_key = (query, shape)
 
-    async def read(conn: AsyncConnection) -> ProductSearchResults | Found:
+    # The page, the corrected query, and whether the corrected query was
+    # searched: on the same connection when its embedding is cached.
+    async def read(
+        conn: AsyncConnection,
+    ) -> ProductSearchResults | tuple[SearchPage, str | None, bool]:
         # The search statement reads the catalog state too, so a separate
         # read is needed only to check a cached result, or for the tenant's
         # first search, which learns its vector index.
@@ -237,15 +253,24 @@ async def search_products(
             cached = caches.results.get(tenant_id, state.version, cache_key)
             if isinstance(cached, ProductSearchResults):
                 return cached
-        return await first_search(
+        page, corrected = await first_search(
             conn, settings, tenant_id, state, query, embedding, shape
         )
+        if corrected is None:
+            return page, None, True
+        known, corrected_embedding = cached_embedding(caches, corrected)
+        if not known:
+            return page, corrected, False
+        page, corrected = await corrected_search(
+            conn, settings, tenant_id, shape, page, corrected, corrected_embedding
+        )
+        return page, corrected, True
 
     found = await read_retrying_closed(services.read_pool, read)
     if isinstance(found, ProductSearchResults):
         return found
-    page, corrected = found
-    if corrected is not None:
+    page, corrected, searched = found
+    if corrected is not None and not searched:
         page, corrected = await _search_corrected(
             services, caches, tenant_id, shape, page, corrected
         )
